@@ -1,0 +1,166 @@
+"""A small, generic training loop for torch models. Introduced in {ref}`sec-intro-torch-optim`.
+
+`fit` takes the training data either as a `DataLoader` or as a tuple of tensors `(X, y)`; a tuple
+is batched on its own device with a seeded shuffle, so a small data set can live on the GPU whole and
+no batch is copied from the host in the hot loop.
+"""
+from __future__ import annotations
+
+import copy
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
+Data = tuple[torch.Tensor, torch.Tensor] | torch.utils.data.DataLoader
+Metric = Callable[[torch.Tensor, torch.Tensor], float]
+
+
+@dataclass
+class History:
+    """Per-epoch records of `fit`: `history["train_loss"]`, `history["val_accuracy"]`, ..."""
+
+    records: dict[str, list[float]] = field(default_factory=dict)
+    best_epoch: int | None = None  # 1-based epoch whose weights were kept (early stopping)
+    seconds: float = 0.0  # wall time of the whole fit
+
+    def log(self, **values: float) -> None:
+        for key, value in values.items():
+            self.records.setdefault(key, []).append(float(value))
+
+    def __getitem__(self, key: str) -> list[float]:
+        if key not in self.records:
+            raise KeyError(f"no record {key!r}; history has {sorted(self.records)}")
+        return self.records[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.records
+
+    @property
+    def epochs(self) -> int:
+        return len(self.records.get("train_loss", []))
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        return self.seconds / max(self.epochs, 1)
+
+
+def accuracy(outputs: torch.Tensor, targets: torch.Tensor) -> float:
+    """Fraction of rows whose arg-max (or, for one logit per row, sign) matches the target."""
+    if outputs.ndim == 1 or outputs.shape[-1] == 1:
+        predicted = (outputs.reshape(-1) > 0).long()
+    else:
+        predicted = outputs.argmax(dim=-1)
+    return (predicted == targets.reshape(-1).long()).float().mean().item()
+
+
+def _check_tensors(data: tuple[torch.Tensor, torch.Tensor], name: str) -> None:
+    if len(data) != 2 or not all(isinstance(t, torch.Tensor) for t in data):
+        raise TypeError(f"{name} must be a DataLoader or a tuple (X, y) of tensors")
+    x, y = data
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"{name}: X has {x.shape[0]} rows but y has {y.shape[0]}; they must match")
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} is empty")
+
+
+def batches(data: Data, batch_size: int, *, shuffle: bool, generator: torch.Generator | None = None) -> Batches:
+    """Yield `(x, y)` batches from a DataLoader or from tensors kept on their own device."""
+    if isinstance(data, torch.utils.data.DataLoader):
+        yield from data
+        return
+    x, y = data
+    n = x.shape[0]
+    order = torch.randperm(n, generator=generator).to(x.device) if shuffle else None
+    for start in range(0, n, batch_size):
+        idx = order[start : start + batch_size] if shuffle else slice(start, start + batch_size)
+        yield x[idx], y[idx]
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, data: Data, loss_fn: Callable, *, metrics: Mapping[str, Metric] | None = None,
+             batch_size: int = 1024, device: torch.device | str | None = None) -> dict[str, float]:
+    """Mean loss and metrics of `model` over `data`, in eval mode, weighted by batch size."""
+    if not isinstance(data, torch.utils.data.DataLoader):
+        _check_tensors(data, "data")
+    was_training = model.training
+    model.eval()
+    totals: dict[str, float] = {}
+    count = 0
+    for x, y in batches(data, batch_size, shuffle=False):
+        if device is not None:
+            x, y = x.to(device), y.to(device)
+        out = model(x)
+        k = x.shape[0]
+        totals["loss"] = totals.get("loss", 0.0) + loss_fn(out, y).item() * k
+        for name, fn in (metrics or {}).items():
+            totals[name] = totals.get(name, 0.0) + fn(out, y) * k
+        count += k
+    model.train(was_training)
+    return {name: total / count for name, total in totals.items()}
+
+
+def fit(model: nn.Module, train: Data, *, loss_fn: Callable, optimizer: torch.optim.Optimizer, epochs: int,
+        val: Data | None = None, batch_size: int = 128, metrics: Mapping[str, Metric] | None = None,
+        scheduler: object | None = None, patience: int | None = None, device: torch.device | str | None = None,
+        seed: int = 0, progress: bool | None = None) -> History:
+    """Train `model` for up to `epochs` epochs and return its `History`.
+
+    Each epoch logs `train_loss` (the running mean over the epoch's batches) and, with `val`,
+    `val_loss` and `val_<metric>`. With `patience`, training stops once `val_loss` has not improved for
+    that many epochs and the best weights are restored. `scheduler.step()` runs once per epoch.
+    The progress bar is shown on a terminal and stays quiet in logs (`progress=None`).
+    """
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    if patience is not None and (val is None or patience < 1):
+        raise ValueError("early stopping needs a validation set and patience >= 1")
+    for name, data in (("train", train), ("val", val)):
+        if data is not None and not isinstance(data, torch.utils.data.DataLoader):
+            _check_tensors(data, name)
+
+    generator = torch.Generator().manual_seed(seed)
+    history = History()
+    best_loss, best_state, stale = float("inf"), None, 0
+    show = sys.stderr.isatty() if progress is None else progress
+    began = time.perf_counter()
+    bar = tqdm(range(1, epochs + 1), desc="epochs", disable=not show, leave=False)
+    model.train()
+    for epoch in bar:
+        total, count = 0.0, 0
+        for x, y in batches(train, batch_size, shuffle=True, generator=generator):
+            if device is not None:
+                x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            optimizer.step()
+            total += loss.detach() * x.shape[0]  # stays on the device: no sync per batch
+            count += x.shape[0]
+        record = {"train_loss": (total / count).item()}
+        if scheduler is not None:
+            scheduler.step()
+        if val is not None:
+            scores = evaluate(model, val, loss_fn, metrics=metrics, batch_size=max(batch_size, 1024), device=device)
+            record.update({f"val_{name}": value for name, value in scores.items()})
+        history.log(**record)
+        bar.set_postfix({k: f"{v:.4g}" for k, v in record.items()})
+        if patience is not None:
+            if record["val_loss"] < best_loss:
+                best_loss, best_state, stale = record["val_loss"], copy.deepcopy(model.state_dict()), 0
+                history.best_epoch = epoch
+            else:
+                stale += 1
+                if stale >= patience:
+                    break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    history.seconds = time.perf_counter() - began
+    return history
