@@ -1,0 +1,54 @@
+# The book's two commands: `make book` and `make test`. Both create .venv and install what they need.
+#   make book          execute the chapters (cached) and build the site into _build/html
+#   make test          everything CI checks: unit tests, chapters under nbval, the site, the browser, Colab path
+#   make full          execute every chapter in the `full` profile (a GPU machine) with nbval
+# TORCH_SPEC chooses the torch build; CI sets torch==2.13.0 (the CPU build on its disk). A reader with a
+# GPU keeps the default range and gets the CUDA build pip picks.
+
+PYTHON ?= python3
+TORCH_SPEC ?= torch>=2.2,<3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+JB_FLAGS := -W -n --keep-going
+NBVAL := $(BIN)/python -m pytest -p booktools.nbval_md --nbval-lax --nbval-cell-timeout=600 -q chapters
+
+.PHONY: book test unit notebooks site site-check full clean help
+.DEFAULT_GOAL := help
+
+help:
+	@sed -n '1,7p' Makefile
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+book: $(STAMP)
+	$(BIN)/python -m booktools.cachekey
+	$(BIN)/jupyter-book build . $(JB_FLAGS)
+	@echo "The book is built: open $(CURDIR)/_build/html/index.html"
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q tests --ignore=tests/site
+
+# Executes each chapter once, in the quick profile; the outputs go to the cache that `site` reads.
+notebooks: $(STAMP)
+	MLBOOK_PROFILE=quick $(BIN)/python -m booktools.cachekey
+	MLBOOK_PROFILE=quick $(NBVAL) --durations=0
+
+site: notebooks
+	MLBOOK_PROFILE=quick $(MAKE) --no-print-directory book
+
+site-check: $(STAMP)
+	$(BIN)/python -m pytest -q tests/site
+
+test: unit site site-check
+
+full: $(STAMP)
+	MLBOOK_PROFILE=full $(NBVAL) --durations=0
+
+clean:
+	rm -rf _build dist build code/*.egg-info
