@@ -2,11 +2,13 @@
 #   make book          execute the chapters (cached) and build the site into _build/html
 #   make test          everything CI checks: unit tests, chapters under nbval, the site, the browser, Colab path
 #   make full          execute every chapter in the `full` profile (a GPU machine) with nbval
-# TORCH_SPEC chooses the torch build; CI sets torch==2.13.0 (the CPU build on its disk). A reader with a
-# GPU keeps the default range and gets the CUDA build pip picks.
+# TORCH_SPEC (and TORCH_INDEX, e.g. --index-url https://download.pytorch.org/whl/cpu) choose the torch build;
+# .ci/run sets torch==2.13.0, the CPU build on its disk. A reader with a GPU keeps the default range and
+# gets the CUDA build pip picks.
 
 PYTHON ?= python3
 TORCH_SPEC ?= torch>=2.2,<3
+TORCH_INDEX ?=
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -22,7 +24,7 @@ help:
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)" $(TORCH_INDEX)
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 
