@@ -130,7 +130,7 @@ def cite_block(app: Sphinx, docname: str, title: str) -> str:
     config = app.config
     year = re.search(r"\d{4}", config.copyright or "")
     year = year.group(0) if year else str(datetime.now(timezone.utc).year)
-    author, book = config.author, config.project
+    author, book = config.author, config.html_title
     url = BookContext(book_version(), repository(app), app.config.html_baseurl).page_url(docname)
     slug = re.sub(r"[^a-z0-9]+", "", docname.rsplit("/", 1)[-1].split("-", 1)[-1].lower())
     key = f"mlbook{year}{slug}"
@@ -147,6 +147,7 @@ def reader_links(app: Sphinx, pagename: str, templatename: str, context: dict, d
     if doctree is None or pagename not in chapters(app.env) or "body" not in context:
         return
     title = html.unescape(re.sub(r"<[^>]+>", "", context.get("title", pagename)))
+    title = re.sub(r"^\d+(\.\d+)*\.?\s+", "", title)  # the chapter's number is not part of its title
     name = pagename.rsplit("/", 1)[-1] + ".ipynb"
     owner_repo = repository(app).removeprefix("https://github.com/")
     colab = f"https://colab.research.google.com/github/{owner_repo}/blob/notebooks/{name}"

@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from booktools.paths import BUILD, ROOT
+from booktools.paths import BUILD, ROOT, chapter_files
 
-from .conftest import chapter_files
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 

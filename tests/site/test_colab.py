@@ -10,21 +10,17 @@ rotation (`MLBOOK_COLAB_CHAPTERS=all` runs every chapter).
 from __future__ import annotations
 
 import datetime
-import functools
-import http.server
 import os
 import subprocess
 import sys
 import sysconfig
-import threading
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from booktools.paths import ROOT
+from booktools.paths import ROOT, chapter_files
 
-from .conftest import QuietHandler, chapter_files
 
 EXECUTE = """
 import sys, nbformat
@@ -46,7 +42,7 @@ def selected() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def standalone(tmp_path_factory, html):
+def standalone(tmp_path_factory, html, serve):
     base = tmp_path_factory.mktemp("colab")
     wheels = base / "wheels"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
@@ -61,8 +57,7 @@ def standalone(tmp_path_factory, html):
             (view / entry.name).symlink_to(entry)
     venv = base / "venv"
     subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+    site = subprocess.run([venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           capture_output=True, text=True, check=True).stdout.strip()
     Path(site, "mlbook_deps.pth").write_text(str(view) + "\n")
 
@@ -75,14 +70,16 @@ def standalone(tmp_path_factory, html):
     startup.mkdir(parents=True)
     (startup / "00-colab.py").write_text(f"import sys\nsys.path.insert(0, {str(fake)!r})\nimport google.colab\n")
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(ROOT / "data")))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    with serve(ROOT / "data") as data_url:
+        yield prepare_env(base, venv, wheel, data_url)
+
+
+def prepare_env(base: Path, venv: Path, wheel: Path, data_url: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLBOOK_", "PYTHON", "VIRTUAL_ENV", "JUPYTER"))}
     env.update(MLBOOK_PROFILE="quick", MLBOOK_INSTALL=str(wheel), MLBOOK_CACHE=str(base / "cache"),
-               MLBOOK_DATA_URL=f"http://127.0.0.1:{server.server_port}/", IPYTHONDIR=str(base / "ipython"),
+               MLBOOK_DATA_URL=f"{data_url}/", IPYTHONDIR=str(base / "ipython"),
                HOME=str(base / "home"), PATH=f"{venv / 'bin'}:{env.get('PATH', '')}")
-    yield {"python": python, "env": env, "base": base}
-    server.shutdown()
+    return {"python": venv / "bin" / "python", "env": env, "base": base}
 
 
 @pytest.mark.parametrize("doc", selected())

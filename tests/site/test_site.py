@@ -9,9 +9,8 @@ import nbformat
 import pytest
 import yaml
 
-from booktools.paths import ROOT
+from booktools.paths import ROOT, chapter_files, toc_files
 
-from .conftest import chapter_files, toc_files
 
 LEAKS = re.compile(r"```\{|:::\{|\{(?:ref|numref|term|cite|cite:p|cite:t|glue|glue:text|glue:figure|eq|doc|math)\}`")
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
