@@ -17,6 +17,8 @@ from nbval.plugin import IPyNbCell, IPyNbFile, find_metadata_tags
 
 from .paths import CACHE, is_chapter_notebook
 
+TIMINGS: list[tuple[str, float, bool]] = []  # (chapter, seconds, passed), for the terminal summary
+
 
 def read_chapter(path: Path):
     """The notebook myst-nb builds from a MyST `.md` file (same cells, same metadata)."""
@@ -44,8 +46,11 @@ class MystNotebook(IPyNbFile):
 
     def teardown(self):
         super().teardown()
-        if not self.failed and self.began is not None:
-            self.store_in_cache(time.perf_counter() - self.began)
+        if self.began is not None:
+            seconds = time.perf_counter() - self.began
+            TIMINGS.append((self.path.name, seconds, not self.failed))
+            if not self.failed:
+                self.store_in_cache(seconds)
 
     def store_in_cache(self, seconds: float) -> None:
         from jupyter_cache import get_cache
@@ -82,3 +87,11 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if isinstance(item.parent, MystNotebook) and report.failed:
         item.parent.failed = True
+
+
+def pytest_terminal_summary(terminalreporter):
+    if TIMINGS:
+        terminalreporter.section("chapter execution times")
+        for name, seconds, passed in TIMINGS:
+            terminalreporter.write_line(f"{name:32} {seconds:7.1f} s  {'passed' if passed else 'FAILED'}")
+        terminalreporter.write_line(f"{'total':32} {sum(t for _, t, _ in TIMINGS):7.1f} s")
