@@ -157,8 +157,12 @@ def _clean_stale_parts(directory: Path, filename: str, older_than_s: float = 24 
             pass
 
 
-def fetch(filename: str, directory: Path | None = None, *, timeout: float = TIMEOUT_S) -> Path:
-    """Download ``filename`` from :func:`base_url` into ``directory`` (default the cache), verified and atomic."""
+def fetch(filename: str, directory: Path | None = None, *, timeout: float | None = None) -> Path:
+    """Download ``filename`` from :func:`base_url` into ``directory`` (default the cache), verified and atomic.
+
+    ``timeout`` (seconds per socket operation) defaults to ``TIMEOUT_S``.
+    """
+    timeout = TIMEOUT_S if timeout is None else timeout
     want = registry.entry(filename)
     directory = Path(directory) if directory is not None else cache_dir()
     directory.mkdir(parents=True, exist_ok=True)
@@ -175,6 +179,9 @@ def fetch(filename: str, directory: Path | None = None, *, timeout: float = TIME
                     h.update(block)
                     out.write(block)
                     n += len(block)
+                announced = response.headers.get("Content-Length")
+                if announced is not None and n != int(announced):
+                    raise ConnectionError(f"the connection closed after {n:,} of {int(announced):,} bytes")
             out.flush()
             os.fsync(out.fileno())
         if h.hexdigest() != want["sha256"]:
