@@ -82,10 +82,22 @@ class ImageSet:
                 f"x_test {self.x_test.shape}, {len(self.classes)} classes {self.classes})")
 
 
+# Decompressing an LZMA npz takes seconds; the arrays of a verified file are kept per process, keyed on
+# (path, size, mtime) like the digests, and every load returns fresh copies (milliseconds), so a chapter may
+# modify what it gets without affecting a later load.
+_IMAGES: dict[tuple[str, int, int], dict[str, np.ndarray]] = {}
+
+
 def _load_images(name: str, filename: str) -> ImageSet:
-    with np.load(locate(filename), allow_pickle=False) as z:
-        return ImageSet(name=name, x_train=z["x_train"], y_train=z["y_train"], x_test=z["x_test"],
-                        y_test=z["y_test"], classes=[str(c) for c in z["classes"]])
+    path = locate(filename)
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _IMAGES:
+        with np.load(path, allow_pickle=False) as z:
+            _IMAGES[key] = {k: z[k] for k in ("x_train", "y_train", "x_test", "y_test", "classes")}
+    a = _IMAGES[key]
+    return ImageSet(name=name, x_train=a["x_train"].copy(), y_train=a["y_train"].copy(),
+                    x_test=a["x_test"].copy(), y_test=a["y_test"].copy(), classes=[str(c) for c in a["classes"]])
 
 
 def load_mnist() -> ImageSet:

@@ -86,9 +86,11 @@ def normalization(x_train: Any, axis: int | tuple[int, ...] | None | str = "auto
 
     ``axis="auto"``: one value per column for a table (N, D) or a vector (N,); one value over all values for
     images, i.e. any array of 3 or more dimensions such as (N, 28, 28). Give ``axis`` for anything else, e.g.
-    ``axis=(0, 2, 3)`` for per-channel statistics of (N, C, H, W) images; ``None`` reduces over everything. Results keep the reduced dimensions so they broadcast against ``x``. A NumPy input gives
-    float64 NumPy results; a torch tensor gives tensors on its device (float32 unless it is float64). A
-    feature that never varies gets std 1 (not 0), so standardising it gives 0, not NaN.
+    ``axis=(0, 2, 3)`` for per-channel statistics of (N, C, H, W) images; ``None`` reduces over everything.
+    A reduction over every axis gives scalars (0-d: ``float(mean)`` works); otherwise the reduced dimensions are
+    kept, e.g. (1, D) for a table, so the results broadcast against ``x``. A NumPy input gives float64 NumPy
+    results; a torch tensor gives tensors on its device (float32 unless it is float64). A feature that never
+    varies gets std 1 (not 0), so standardising it gives 0, not NaN.
     """
     is_tensor = type(x_train).__module__.split(".")[0] == "torch"
     if not is_tensor:
@@ -106,14 +108,18 @@ def normalization(x_train: Any, axis: int | tuple[int, ...] | None | str = "auto
         raise ValueError(f"axis must be 'auto', an int, a tuple of ints or None; got {axis!r}")
     if axis is None:
         axis = tuple(range(ndim))
+    if isinstance(axis, int):
+        axis = (axis,)
+    # Reducing over every axis gives 0-d results (float(mean) works); otherwise keep dims to broadcast.
+    keep = not (isinstance(axis, tuple) and sorted(a % ndim for a in axis) == list(range(ndim)))
 
     if is_tensor:
         import torch
 
         dt = torch.float64 if x_train.dtype == torch.float64 else torch.float32
         x = x_train.to(torch.float64)
-        mean = x.mean(dim=axis, keepdim=True)
-        std = x.std(dim=axis, keepdim=True, unbiased=False)
+        mean = x.mean(dim=axis, keepdim=keep)
+        std = x.std(dim=axis, keepdim=keep, unbiased=False)
         std = torch.where(std > 0, std, torch.ones_like(std))
         if x.isnan().any():
             raise ValueError("normalization: x_train contains NaN; impute or drop missing values first")
@@ -122,7 +128,7 @@ def normalization(x_train: Any, axis: int | tuple[int, ...] | None | str = "auto
     x = x_train.astype(np.float64, copy=False)
     if np.isnan(x).any():
         raise ValueError("normalization: x_train contains NaN; impute or drop missing values first")
-    mean = x.mean(axis=axis, keepdims=True)
-    std = x.std(axis=axis, keepdims=True)
-    std = np.where(std > 0, std, 1.0)
+    mean = x.mean(axis=axis, keepdims=keep)
+    std = x.std(axis=axis, keepdims=keep)
+    std = np.where(std > 0, std, 1.0)[()]  # [()] keeps a 0-d result a numpy scalar
     return mean, std
