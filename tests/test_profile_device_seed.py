@@ -77,3 +77,16 @@ def test_start_reports_profile_and_device(monkeypatch, capsys):
     assert run.profile == "quick" and run.device == torch.device("cpu") and run.seed == 1
     out = capsys.readouterr().out
     assert "profile: quick · device: cpu" in out  # the status page reads this line
+
+
+def test_submodules_load_on_first_use():
+    import subprocess
+    import sys
+
+    code = "import mlbook; print(mlbook.train.fit.__name__, mlbook.data.__name__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["fit", "mlbook.data"]
+    import pytest
+
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        mlbook.nope  # noqa: B018

@@ -9,7 +9,17 @@ from dataclasses import dataclass
 
 __version__ = "0.1.0"
 
-__all__ = ["RunInfo", "start", "__version__"]
+__all__ = ["RunInfo", "start", "__version__", "data", "device", "plot", "profile", "seed", "train"]
+_SUBMODULES = {"data", "device", "plot", "profile", "seed", "train"}
+
+
+def __getattr__(name: str):
+    """Import a submodule on first use, so `mlbook.train.fit` works after a plain `import mlbook`."""
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'mlbook' has no attribute {name!r}")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm  # the plain bar: tqdm.auto warns without ipywidgets, and the bar is off in logs anyway
 
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 Data = tuple[torch.Tensor, torch.Tensor] | torch.utils.data.DataLoader
