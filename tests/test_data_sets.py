@@ -91,6 +91,7 @@ def test_mnist_first_labels_are_the_official_order():
     assert s.y_train[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
     assert s.y_test[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
     assert int(s.y_train[50000]) == 3
+    assert s.y_train[-5:].tolist() == [8, 3, 5, 6, 8] and s.y_test[-5:].tolist() == [2, 3, 4, 5, 6]
     assert float(s.x_train.mean()) == pytest.approx(33.318, abs=0.01)  # 0.1307 * 255
 
 

@@ -63,7 +63,7 @@ def load_adult() -> tuple["pd.DataFrame", "pd.DataFrame"]:
     return _read_csv("adult_train.csv.gz", dtypes), _read_csv("adult_test.csv.gz", dtypes)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class ImageSet:
     """An image classification set with its official split: uint8 images (N, 28, 28), int64 labels.
 
