@@ -114,6 +114,7 @@ def fit(model: nn.Module, train: Data, *, loss_fn: Callable, optimizer: torch.op
     Each epoch logs `train_loss` (the running mean over the epoch's batches) and, with `val`,
     `val_loss` and `val_<metric>`. With `patience`, training stops once `val_loss` has not improved for
     that many epochs and the best weights are restored. `scheduler.step()` runs once per epoch.
+    With `device`, the model and each batch are moved there; without it, they must already agree.
     The progress bar is shown on a terminal and stays quiet in logs (`progress=None`).
     """
     if not isinstance(epochs, int) or epochs < 1:
@@ -126,6 +127,8 @@ def fit(model: nn.Module, train: Data, *, loss_fn: Callable, optimizer: torch.op
         if data is not None and not isinstance(data, torch.utils.data.DataLoader):
             _check_tensors(data, name)
 
+    if device is not None:
+        model.to(device)  # batches are moved to `device` too, so model and data always agree
     generator = torch.Generator().manual_seed(seed)
     history = History()
     best_loss, best_state, stale = float("inf"), None, 0
