@@ -78,8 +78,11 @@ def batches(data: Data, batch_size: int, *, shuffle: bool, generator: torch.Gene
     n = x.shape[0]
     order = torch.randperm(n, generator=generator).to(x.device) if shuffle else None
     for start in range(0, n, batch_size):
-        idx = order[start : start + batch_size] if shuffle else slice(start, start + batch_size)
-        yield x[idx], y[idx]
+        if shuffle:
+            idx = order[start : start + batch_size]
+            yield x.index_select(0, idx), y.index_select(0, idx)  # a gather, cheaper than fancy indexing
+        else:
+            yield x[start : start + batch_size], y[start : start + batch_size]
 
 
 @torch.no_grad()
