@@ -125,3 +125,12 @@ def test_sections_are_labelled_and_numbered(html):
     numbered = [d for d in chapter_files() if not d.endswith("00-introduction")]
     for doc in numbered:
         assert 'class="section-number"' in (html / f"{doc}.html").read_text(encoding="utf-8"), doc
+
+
+def test_gpu_chapters_ask_colab_for_a_gpu(html):
+    from booktools.nbval_md import read_chapter
+
+    for doc in chapter_files():
+        wants = read_chapter(ROOT / f"{doc}.md").metadata.get("mlbook", {}).get("colab_gpu", False)
+        nb = nbformat.read(html / "_notebooks" / f"{Path(doc).name}.ipynb", as_version=4)
+        assert (nb.metadata.get("accelerator") == "GPU") == wants, doc
