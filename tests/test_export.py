@@ -82,3 +82,23 @@ def test_glue_formatting():
     assert format_glue({"text/plain": "0.123456"}, ".1%") == "12.3%"
     assert format_glue({"text/plain": "'cpu'"}, "") == "cpu"
     assert glue_values(executed_notebook()) == {"demo_rmse": {"text/plain": "21.3456"}}
+
+
+def test_cache_key_change_empties_cache_and_saved_pages(tmp_path, monkeypatch):
+    from booktools import cachekey
+
+    cache, doctrees, stamp = tmp_path / "cache", tmp_path / "doctrees", tmp_path / "key"
+    monkeypatch.setattr(cachekey, "CACHE", cache)
+    monkeypatch.setattr(cachekey, "DOCTREES", doctrees)
+    monkeypatch.setattr(cachekey, "STAMP", stamp)
+    monkeypatch.setenv("MLBOOK_PROFILE", "quick")
+    for d in (cache, doctrees):
+        d.mkdir()
+        (d / "old").write_text("stale")
+    assert cachekey.refresh() is True  # no stamp yet: start clean
+    assert not cache.exists() and not doctrees.exists()
+    cache.mkdir()
+    (cache / "new").write_text("fresh")
+    assert cachekey.refresh() is False and (cache / "new").exists()
+    monkeypatch.setenv("MLBOOK_PROFILE", "full")  # another profile: other outputs
+    assert cachekey.refresh() is True and not cache.exists()

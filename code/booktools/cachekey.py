@@ -13,9 +13,10 @@ import shutil
 import sys
 from pathlib import Path
 
-from .paths import CACHE, ROOT
+from .paths import BUILD, CACHE, ROOT
 
 STAMP = CACHE.parent / ".jupyter_cache.key"
+DOCTREES = BUILD / ".doctrees"  # Sphinx's saved pages: they hold the outputs read from the cache
 
 
 def inputs() -> list[Path]:
@@ -39,10 +40,17 @@ def refresh() -> bool:
     key = current_key()
     if STAMP.exists() and STAMP.read_text().strip() == key:
         return False
+    forget_pages()
     shutil.rmtree(CACHE, ignore_errors=True)
     STAMP.parent.mkdir(parents=True, exist_ok=True)
     STAMP.write_text(key + "\n")
     return True
+
+
+def forget_pages() -> None:
+    """Make the next build re-read every page. Sphinx re-reads only sources that changed, so without this
+    a page would keep the outputs of an older execution after the cache was emptied or refilled."""
+    shutil.rmtree(DOCTREES, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from nbval.plugin import IPyNbCell, IPyNbFile, find_metadata_tags
 
+from .cachekey import forget_pages
 from .paths import CACHE, is_chapter_notebook
 
 TIMINGS: list[tuple[str, float, bool]] = []  # (chapter, seconds, passed), for the terminal summary
@@ -66,6 +67,7 @@ class MystNotebook(IPyNbFile):
             for output in cell.outputs:
                 if output.get("output_type") == "execute_result":
                     output["execution_count"] = number + 1
+        forget_pages()  # the next build must read the new outputs, not its saved copy of the page
         cache = get_cache(str(CACHE))
         cache.cache_notebook_bundle(
             CacheBundleIn(self.nb, str(self.path), data={"execution_seconds": seconds}),
