@@ -50,6 +50,11 @@ def test_repository_url_and_version_agree_everywhere():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["urls"]["Repository"] == repo
     assert project["urls"]["Homepage"] == config["html"]["baseurl"]
+    from mlbook.data import files
+
+    owner_repo = repo.removeprefix("https://github.com/")
+    assert files.REPOSITORY == repo
+    assert files.DEFAULT_URL.startswith(f"https://raw.githubusercontent.com/{owner_repo}/v{{version}}/"), files.DEFAULT_URL
     cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
     assert cff["repository-code"] == repo and cff["url"] == config["html"]["baseurl"]
     assert str(cff["version"]) == mlbook.__version__
