@@ -52,6 +52,9 @@ class History:
 
 def accuracy(outputs: torch.Tensor, targets: torch.Tensor) -> float:
     """Fraction of rows whose arg-max (or, for one logit per row, sign) matches the target."""
+    if outputs.shape[0] != targets.reshape(-1).shape[0] or targets.numel() != outputs.shape[0]:
+        raise ValueError(f"accuracy: {outputs.shape[0]} rows of outputs {tuple(outputs.shape)} but targets have "
+                         f"shape {tuple(targets.shape)}; expected one target per row")
     if outputs.ndim == 1 or outputs.shape[-1] == 1:
         predicted = (outputs.reshape(-1) > 0).long()
     else:
@@ -108,15 +111,42 @@ def evaluate(model: nn.Module, data: Data, loss_fn: Callable, *, metrics: Mappin
     return {name: total / count for name, total in totals.items()}
 
 
+@torch.no_grad()
+def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
+    """The model's outputs for every row of `x`, in eval mode, without gradients, in batches on the model's device.
+
+    The model's train/eval mode is restored afterwards. Introduced in {ref}`sec-intro-torch-optim`.
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"predict expects a tensor of inputs, got {type(x).__name__}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    param = next(model.parameters(), None)
+    device = param.device if param is not None else x.device
+    was_training = model.training
+    model.eval()
+    try:
+        outs = [model(x[i : i + batch_size].to(device)) for i in range(0, x.shape[0], batch_size)]
+    finally:
+        model.train(was_training)
+    if not outs:
+        raise ValueError("predict got an empty tensor of inputs")
+    return torch.cat(outs)
+
+
 def fit(model: nn.Module, train: Data, *, loss_fn: Callable, optimizer: torch.optim.Optimizer, epochs: int,
         val: Data | None = None, batch_size: int = 128, metrics: Mapping[str, Metric] | None = None,
-        scheduler: object | None = None, patience: int | None = None, device: torch.device | str | None = None,
+        scheduler: object | None = None, scheduler_interval: str = "epoch", clip_grad: float | None = None,
+        patience: int | None = None, device: torch.device | str | None = None,
         seed: int = 0, progress: bool | None = None) -> History:
     """Train `model` for up to `epochs` epochs and return its `History`.
 
     Each epoch logs `train_loss` (the running mean over the epoch's batches) and, with `val`,
     `val_loss` and `val_<metric>`. With `patience`, training stops once `val_loss` has not improved for
-    that many epochs and the best weights are restored. `scheduler.step()` runs once per epoch.
+    that many epochs and the best weights are restored. `scheduler.step()` runs once per epoch, or once per
+    batch with `scheduler_interval="step"`. With `clip_grad`, the gradients' global L2 norm is clipped to that value
+    before each step (`torch.nn.utils.clip_grad_norm_`); `history["grad_norm"]` then records each epoch's mean norm
+    before clipping. `batch_size` and `seed` apply to tensor data only: a DataLoader batches and shuffles itself.
     With `device`, the model and each batch are moved there; without it, they must already agree.
     The progress bar is shown on a terminal and stays quiet in logs (`progress=None`).
     """
@@ -124,6 +154,10 @@ def fit(model: nn.Module, train: Data, *, loss_fn: Callable, optimizer: torch.op
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
+    if scheduler_interval not in ("epoch", "step"):
+        raise ValueError(f"scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}")
+    if clip_grad is not None and not clip_grad > 0:
+        raise ValueError(f"clip_grad must be a positive number, got {clip_grad!r}")
     if patience is not None and (val is None or patience < 1):
         raise ValueError("early stopping needs a validation set and patience >= 1")
     for name, data in (("train", train), ("val", val)):
@@ -140,18 +174,24 @@ def fit(model: nn.Module, train: Data, *, loss_fn: Callable, optimizer: torch.op
     bar = tqdm(range(1, epochs + 1), desc="epochs", disable=not show, leave=False)
     model.train()
     for epoch in bar:
-        total, count = 0.0, 0
+        total, count, norms = 0.0, 0, []
         for x, y in batches(train, batch_size, shuffle=True, generator=generator):
             if device is not None:
                 x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             optimizer.zero_grad(set_to_none=True)
             loss = loss_fn(model(x), y)
             loss.backward()
+            if clip_grad is not None:
+                norms.append(nn.utils.clip_grad_norm_(model.parameters(), clip_grad).detach())
             optimizer.step()
+            if scheduler is not None and scheduler_interval == "step":
+                scheduler.step()
             total += loss.detach() * x.shape[0]  # stays on the device: no sync per batch
             count += x.shape[0]
         record = {"train_loss": (total / count).item()}
-        if scheduler is not None:
+        if norms:
+            record["grad_norm"] = torch.stack(norms).mean().item()
+        if scheduler is not None and scheduler_interval == "epoch":
             scheduler.step()
         if val is not None:
             scores = evaluate(model, val, loss_fn, metrics=metrics, batch_size=max(batch_size, 1024), device=device)
