@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 __version__ = "0.1.0"
 
-__all__ = ["RunInfo", "start", "__version__", "data", "device", "plot", "profile", "seed", "train"]
-_SUBMODULES = {"data", "device", "plot", "profile", "seed", "train"}
+__all__ = ["RunInfo", "glue", "start", "__version__",
+           "data", "device", "models", "plot", "profile", "seed", "text", "train"]
+_SUBMODULES = {"data", "device", "models", "plot", "profile", "seed", "text", "train"}
 
 
 def __getattr__(name: str):
@@ -50,3 +51,29 @@ def start(seed: int = 0, *, device: str | None = None) -> RunInfo:
     info = RunInfo(profile=profile.active(), device=get_device(device), seed=seed)
     print(info)
     return info
+
+
+# Every value a chapter glued in this process, by name: on Colab (no myst-nb) this is where they go.
+GLUED: dict[str, object] = {}
+
+
+def glue(name: str, value, display: bool = False):
+    """Record `value` under `name` so that the prose can cite it (``{glue:text}`name:.2f` ``); return `value`.
+
+    In the book's build this is myst-nb's `glue`. Where myst-nb is absent (a Colab notebook) the value is kept in
+    `mlbook.GLUED` and, with `display=True`, shown as the cell's output. Chapters glue only through this function.
+    Introduced in {ref}`sec-intro-using-the-book`.
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"glue name must be an identifier-like string, got {name!r}")
+    GLUED[name] = value
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:  # Colab, or any plain Jupyter: keep the value, show it if asked
+        if display:
+            from IPython.display import display as show
+
+            show(value)
+        return value
+    myst_glue(name, value, display=display)
+    return value
