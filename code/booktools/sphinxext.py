@@ -1,9 +1,10 @@
 """The book's Sphinx extension (listed in `_config.yml`).
 
 On every chapter page it adds links to open the chapter in Colab and to download it as `.ipynb`, and
-a "Cite this chapter" block generated from `_config.yml`. It provides the `{exec-status}` directive,
-a table of when and how each chapter last ran, and after a successful build it writes each chapter's
-plain notebook to `_build/html/_notebooks/`.
+a "Cite this chapter" block generated from `_config.yml`. It provides the `{exec-profile}` directive, one
+sentence saying in which profile and on which device the chapters ran (the status page puts it above
+myst-nb's `{nb-exec-table}`), and after a successful build it writes each chapter's plain notebook to
+`_build/html/_notebooks/`.
 """
 from __future__ import annotations
 
@@ -16,12 +17,15 @@ import nbformat
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from .export import BookContext, ChapterExporter, citation_labels
 
+logger = logging.getLogger(__name__)
+
 NOTEBOOKS = "_notebooks"  # folder of generated notebooks in the site, and root of the `notebooks` branch
-RUN_LINE = re.compile(r"profile: (?P<profile>\w+) · device: (?P<device>\S+)")
+RUN_LINE = re.compile(r"profile: (?P<profile>\w+) · device: (?P<device>[\w:.-]+)")  # printed by mlbook.start()
 
 
 def chapters(env) -> list[str]:
@@ -80,49 +84,52 @@ def merge(app, env, docnames, other):
     env.mlbook_runs = {**getattr(env, "mlbook_runs", {}), **getattr(other, "mlbook_runs", {})}
 
 
-class exec_status(nodes.General, nodes.Element):
-    """Placeholder for the execution status table."""
+def run_sentence(runs: dict[str, dict[str, str]], docs: list[str], titles: dict[str, str]) -> str:
+    """One sentence: the profile and device the chapters `docs` ran on, as each printed it (`mlbook.start`).
+
+    Introduced for the status page (`chapters/status.md`). Chapters that ran differently are named by title.
+    """
+    if not docs:
+        return "No chapter has run yet."
+    groups: dict[tuple[str, str], list[str]] = {}
+    for doc in docs:
+        run = runs.get(doc, {})
+        groups.setdefault((run.get("profile", "unknown"), run.get("device", "unknown")), []).append(doc)
+    if len(groups) == 1:
+        (profile, device), = groups
+        return f"Every chapter in this table ran in the {profile} profile on the {device} device."
+    parts = [f"in the {profile} profile on the {device} device ({', '.join(titles.get(d, d) for d in group)})"
+             for (profile, device), group in groups.items()]
+    return "The chapters ran " + "; ".join(parts[:-1]) + " and " + parts[-1] + "."
 
 
-class ExecStatusDirective(SphinxDirective):
+class exec_profile(nodes.General, nodes.Element):
+    """Placeholder for the sentence saying in which profile and on which device the chapters ran."""
+
+
+class ExecProfileDirective(SphinxDirective):
     def run(self):
-        return [exec_status()]
+        return [exec_profile()]
 
 
 def status_pages(app, env, added, changed, removed):
-    """Pages holding the status table are rebuilt on every build, since any chapter may have rerun."""
-    return [doc for doc in env.found_docs if "{exec-status}" in Path(env.doc2path(doc)).read_text(errors="ignore")]
+    """Pages holding the run sentence are rebuilt on every build, since any chapter may have rerun."""
+    return [doc for doc in env.found_docs if "{exec-profile}" in Path(env.doc2path(doc)).read_text(errors="ignore")]
 
 
-class ExecStatusTransform(SphinxPostTransform):
-    default_priority = 8  # before references are resolved, so the chapter links resolve
+class ExecProfileTransform(SphinxPostTransform):
+    default_priority = 8  # with myst-nb's execution table, once every chapter has been read
 
     def run(self, **kwargs):
-        from myst_nb.sphinx_ import NbMetadataCollector
-        from sphinx.addnodes import pending_xref
-
-        for placeholder in list(self.document.findall(exec_status)):
-            table = nodes.table(classes=["colwidths-auto"])
-            headers = ["Chapter", "Ran (UTC)", "Run time (s)", "Profile", "Device", "Cached", "Status"]
-            group = nodes.tgroup(cols=len(headers))
-            table += group
-            group += [nodes.colspec(colwidth=1) for _ in headers]
-            head, body = nodes.thead(), nodes.tbody()
-            head += nodes.row("", *[nodes.entry("", nodes.paragraph(text=h)) for h in headers])
-            group += [head, body]
-            for doc in chapters(self.env):
-                data = NbMetadataCollector.get_exec_data(self.env, doc) or {}
-                run = getattr(self.env, "mlbook_runs", {}).get(doc, {})
-                link = pending_xref("", nodes.inline(text=self.env.titles[doc].astext()), refdoc=self.env.docname,
-                                    reftarget="/" + doc, reftype="doc", refdomain="std", refexplicit=True)
-                when = datetime.fromtimestamp(data["mtime"], tz=timezone.utc).strftime("%Y-%m-%d %H:%M") if data.get("mtime") else "-"
-                runtime = f"{data['runtime']:.1f}" if data.get("runtime") is not None else "-"
-                cells = [nodes.paragraph("", "", link), when, runtime, run.get("profile", "?"), run.get("device", "?"),
-                         "yes" if data.get("method") == "cache" else "no",
-                         "passed" if data.get("succeeded") else f"failed: {data.get('error')}"]
-                body += nodes.row("", *[nodes.entry("", c if isinstance(c, nodes.Node) else nodes.paragraph(text=c))
-                                        for c in cells])
-            placeholder.replace_self(table)
+        runs = getattr(self.env, "mlbook_runs", {})
+        docs = chapters(self.env)
+        for doc in docs:
+            if doc not in runs:
+                logger.warning(f"{doc} printed no 'profile: ... · device: ...' line (call mlbook.start() near the top)",
+                               location=self.env.docname)
+        titles = {doc: self.env.titles[doc].astext() for doc in docs}
+        for placeholder in list(self.document.findall(exec_profile)):
+            placeholder.replace_self(nodes.paragraph(text=run_sentence(runs, docs, titles)))
 
 
 # -- reader links on chapter pages ---------------------------------------------------------------------
@@ -159,6 +166,42 @@ def reader_links(app: Sphinx, pagename: str, templatename: str, context: dict, d
 
 
 # -- generated notebooks ------------------------------------------------------------------------------
+def numbers(env) -> dict[str, tuple[str, str]]:
+    """`{label: (figtype, "3.2")}`: the number the site shows for each numbered label (figures, tables,
+    exercises, sections, equations), from Sphinx's own numbering (`numfig`)."""
+    found: dict[str, tuple[str, str]] = {}
+    for label, (doc, node_id, _) in env.domaindata["std"]["labels"].items():
+        for figtype, ids in env.toc_fignumbers.get(doc, {}).items():
+            if node_id in ids:
+                found[label] = (figtype, ".".join(map(str, ids[node_id])))
+                break
+        else:
+            section = env.toc_secnumbers.get(doc, {}).get("#" + node_id)
+            if section:
+                found[label] = ("section", ".".join(map(str, section)))
+    for label, (doc, _) in env.get_domain("math").equations.items():
+        number = env.toc_fignumbers.get(doc, {}).get("displaymath", {}).get(nodes.make_id(f"equation-{label}"))
+        if number:
+            found[label] = ("displaymath", ".".join(map(str, number)))
+    return found
+
+
+def book_context(app: Sphinx) -> BookContext:
+    """What the exporter needs from the build: labels, titles and numbers as the site shows them."""
+    env = app.env
+    labels = dict(env.domaindata["std"]["labels"])
+    for label, (doc, _) in env.get_domain("math").equations.items():
+        labels.setdefault(label, (doc, nodes.make_id(f"equation-{label}"), ""))
+    chapter_numbers = {doc: ".".join(map(str, env.toc_secnumbers[doc][""]))
+                       for doc in env.toc_secnumbers if env.toc_secnumbers[doc].get("")}
+    return BookContext(
+        book_version(), repository(app), app.config.html_baseurl, labels=labels, numbers=numbers(env),
+        chapters=chapter_numbers, titles={doc: title.astext() for doc, title in env.titles.items()},
+        citations=citation_labels(str(Path(app.srcdir) / app.config.bibtex_bibfiles[0])),
+        numfig_format=dict(app.config.numfig_format),
+        myst_extensions=tuple(sorted(app.config.myst_enable_extensions)))
+
+
 def export_notebooks(app: Sphinx, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
@@ -166,9 +209,7 @@ def export_notebooks(app: Sphinx, exception) -> None:
     from myst_nb.core.read import read_myst_markdown_notebook
 
     env = app.env
-    labels = {name: (doc, anchor, title) for name, (doc, anchor, title) in env.domaindata["std"]["labels"].items()}
-    context = BookContext(book_version(), repository(app), app.config.html_baseurl, labels=labels,
-                          citations=citation_labels(str(Path(app.srcdir) / app.config.bibtex_bibfiles[0])))
+    context = book_context(app)
     cache = get_cache(str(Path(app.srcdir) / app.config.nb_execution_cache_path))
     outdir = Path(app.outdir) / NOTEBOOKS
     outdir.mkdir(parents=True, exist_ok=True)
@@ -182,9 +223,9 @@ def export_notebooks(app: Sphinx, exception) -> None:
 
 
 def setup(app: Sphinx) -> dict:
-    app.add_node(exec_status)
-    app.add_directive("exec-status", ExecStatusDirective)
-    app.add_post_transform(ExecStatusTransform)
+    app.add_node(exec_profile)
+    app.add_directive("exec-profile", ExecProfileDirective)
+    app.add_post_transform(ExecProfileTransform)
     app.connect("doctree-read", collect_run_info)
     app.connect("env-purge-doc", purge)
     app.connect("env-merge-info", merge)
