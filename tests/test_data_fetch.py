@@ -14,12 +14,13 @@ import pytest
 import mlbook.data as data
 from mlbook.data import files, registry
 
-NAME = "adult_test.csv.gz"
+NAME = "adult_test.csv.gz"  # the failure modes are tested on this (small) file
+ALL_FILES = sorted(registry.manifest())  # a successful fetch is tested for every data file
+CHECKOUT = files.checkout_data_dir()  # read before any test pretends there is no checkout
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     mode = "ok"  # set per test on the server class
-    body = b""
     requests: list[str] = []
 
     def log_message(self, *args):  # keep pytest output clean
@@ -27,10 +28,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):  # noqa: N802 (http.server's name)
         self.requests.append(self.path)
-        if self.mode == "404" or not self.path.endswith("/" + NAME):
+        name = self.path.rsplit("/", 1)[-1]
+        if self.mode == "404" or not self.path.startswith("/v0/data/") or name not in registry.manifest():
             self.send_error(404, "Not Found")
             return
-        body = self.body
+        body = (CHECKOUT / name).read_bytes()  # the published copy: the checkout's file
         if self.mode == "corrupt":
             body = bytearray(body)
             body[100] ^= 0xFF
@@ -51,8 +53,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def server(monkeypatch, tmp_path):
     """A local server for the data files; MLBOOK_DATA_URL points at it, the cache is empty, no checkout."""
-    handler = type("Handler", (_Handler,), {"body": (files.checkout_data_dir() / NAME).read_bytes(),
-                                            "requests": []})
+    handler = type("Handler", (_Handler,), {"requests": []})
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -71,14 +72,15 @@ def _cache_listing(tmp_path):
     return sorted(p.name for p in cache.iterdir()) if cache.exists() else []
 
 
-def test_fetch_into_empty_cache(server, tmp_path):
-    path = data.locate(NAME)
-    assert path == tmp_path / "cache" / NAME
-    assert files.sha256(path) == registry.entry(NAME)["sha256"]
-    assert server.requests == ["/v0/data/" + NAME]
-    assert _cache_listing(tmp_path) == [NAME]
+@pytest.mark.parametrize("name", ALL_FILES)
+def test_fetch_into_empty_cache(server, tmp_path, name):
+    path = data.locate(name)
+    assert path == tmp_path / "cache" / name
+    assert files.sha256(path) == registry.entry(name)["sha256"]
+    assert server.requests == ["/v0/data/" + name]
+    assert _cache_listing(tmp_path) == [name]
     # Second time: found in the cache, not fetched again.
-    assert data.locate(NAME) == path and len(server.requests) == 1
+    assert data.locate(name) == path and len(server.requests) == 1
 
 
 @pytest.mark.parametrize("mode,message", [

@@ -102,14 +102,24 @@ def test_fashion_classes():
 
 def test_load_by_name_and_unknown_name():
     pd.testing.assert_frame_equal(data.load("pm25"), data.load_pm25())
-    with pytest.raises(KeyError, match="known data sets: pm25, adult, mnist, fashion_mnist"):
+    with pytest.raises(KeyError, match="known data sets: pm25, adult, mnist, fashion_mnist, movie_reviews"):
         data.load("cifar10")
+    with pytest.raises(KeyError, match="unknown data set"):
+        data.load("DataSet")  # a name in the package that is not a data set
+
+
+def test_every_registered_set_has_its_loader():
+    for name in data.DATASETS:
+        loader = getattr(data, f"load_{name}")
+        assert callable(loader) and f"load_{name}" in data.__all__, name
 
 
 def test_catalog(capsys):
     table = data.catalog()
     out = capsys.readouterr().out
-    assert list(table.index) == ["pm25", "adult", "mnist", "fashion_mnist"]
+    assert list(table.index) == list(data.DATASETS)
+    assert list(table.index)[:7] == ["pm25", "adult", "mnist", "fashion_mnist", "movie_reviews", "chinese_reviews",
+                                     "numbers_en_zh"]
     assert {"licence", "MiB", "holds", "source"} <= set(table.columns)
     assert "CC BY-SA 3.0" in out and "MIT" in out and "CC BY 4.0" in out
     assert table.loc["mnist", "licence"] == "CC BY-SA 3.0"

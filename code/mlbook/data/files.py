@@ -7,7 +7,8 @@ Introduced in {ref}`sec-regression-data`. Where a file is looked for, in order:
 3. the user cache: ``$MLBOOK_CACHE``, else ``$XDG_CACHE_HOME/mlbook``, else ``~/.cache/mlbook``.
 
 Only if it is in none of them is it downloaded (urllib, with a timeout) from the repository's published copy
-for the installed version (``$MLBOOK_DATA_URL`` overrides the base URL) into the cache: through a temporary
+(see :func:`base_url`: ``$MLBOOK_DATA_URL``, which a generated notebook's first cell sets to the commit it installs
+mlbook from; else the commit pip installed mlbook from; else ``main``) into the cache: through a temporary
 file in the same directory, verified, then ``os.replace``-d into place, so a partial or unverified file never
 sits under the final name, even if the process is killed mid-download.
 """
@@ -26,7 +27,8 @@ from pathlib import Path
 from . import registry
 
 REPOSITORY = "https://github.com/executable-ml/ml2020-book"
-DEFAULT_URL = "https://raw.githubusercontent.com/executable-ml/ml2020-book/v{version}/data/"
+DEFAULT_URL = "https://raw.githubusercontent.com/executable-ml/ml2020-book/{ref}/data/"
+FALLBACK_REF = "main"  # when nothing says which commit this copy of mlbook came from
 TIMEOUT_S = 60.0  # per socket operation, not for the whole download
 _CHUNK = 1 << 20
 _PART_SUFFIX = ".part"
@@ -69,13 +71,32 @@ def search_dirs() -> list[Path]:
     return dirs
 
 
+def installed_ref() -> str | None:
+    """The commit this mlbook was installed from, when pip installed it from git (``pip install git+...@<ref>``).
+
+    pip records it in the installed distribution's ``direct_url.json`` (PEP 610, ``vcs_info.commit_id``)."""
+    import json
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        text = distribution("mlbook").read_text("direct_url.json")
+    except (PackageNotFoundError, OSError):
+        return None
+    try:
+        vcs = json.loads(text or "{}").get("vcs_info", {})
+    except (ValueError, AttributeError):
+        return None
+    commit = vcs.get("commit_id") if isinstance(vcs, dict) and vcs.get("vcs") == "git" else None
+    return commit if isinstance(commit, str) and commit.isalnum() else None
+
+
 def base_url() -> str:
-    """The URL data files are fetched from: ``$MLBOOK_DATA_URL`` or the published copy of this version."""
+    """The URL data files are fetched from: ``$MLBOOK_DATA_URL`` if set (a generated notebook's first cell sets it
+    to the commit it installs mlbook from), else the repository's copy at the commit pip installed mlbook from
+    (:func:`installed_ref`), else at ``main``. The manifest check catches a copy that does not match this mlbook."""
     url = os.environ.get("MLBOOK_DATA_URL")
     if not url:
-        from .. import __version__
-
-        url = DEFAULT_URL.format(version=__version__)
+        url = DEFAULT_URL.format(ref=installed_ref() or FALLBACK_REF)
     return url if url.endswith("/") else url + "/"
 
 

