@@ -2,6 +2,7 @@
 #   make book          execute the chapters (cached) and build the site into _build/html
 #   make test          everything CI checks: unit tests, chapters under nbval, the site, the browser, Colab path
 #   make full          execute every chapter in the `full` profile (a GPU machine) with nbval
+#   make colab         run every generated notebook end to end as on Colab (clean venv, wheel); not in `make test`
 # TORCH_SPEC (and TORCH_INDEX, e.g. --index-url https://download.pytorch.org/whl/cpu) choose the torch build;
 # .ci/run sets torch==2.13.0, the CPU build on its disk. A reader with a GPU keeps the default range and
 # gets the CUDA build pip picks.
@@ -15,11 +16,11 @@ STAMP := $(VENV)/.installed
 JB_FLAGS := -W -n --keep-going
 NBVAL := $(BIN)/python -m pytest -p booktools.nbval_md --nbval-lax --nbval-cell-timeout=600 -q chapters
 
-.PHONY: book test unit notebooks site site-check full clean help
+.PHONY: book test unit notebooks site site-check full colab clean help
 .DEFAULT_GOAL := help
 
 help:
-	@sed -n '1,7p' Makefile
+	@sed -n '1,8p' Makefile
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -49,8 +50,16 @@ site-check: $(STAMP)
 
 test: unit site site-check
 
+# The key first (it lives inside the cache), so that a `make book` in the same profile afterwards reuses every chapter.
 full: $(STAMP)
+	MLBOOK_PROFILE=full $(BIN)/python -m booktools.cachekey
 	MLBOOK_PROFILE=full $(NBVAL) --durations=0
+
+# Every generated notebook, whole, in `quick`, in the Colab-like clean environment (booktools.colab): the build
+# exports them (it executes only chapters the cache lacks), then each runs outside the checkout. Per-chapter times.
+colab: $(STAMP)
+	MLBOOK_PROFILE=quick $(MAKE) --no-print-directory book
+	$(BIN)/python -m booktools.colab
 
 clean:
 	rm -rf _build dist build code/*.egg-info

@@ -14,12 +14,8 @@ NAME = "adult_test.csv.gz"  # the smallest file: cheap to copy and hash
 ALL_FILES = sorted(registry.manifest())  # every data file of the book: the corrupt-copy tests run on each
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    """An empty cache and a data URL nothing listens on (127.0.0.1 port 9): no test here reaches any network."""
-    monkeypatch.delenv("MLBOOK_DATA", raising=False)
-    monkeypatch.setenv("MLBOOK_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("MLBOOK_DATA_URL", "http://127.0.0.1:9/")
+# No test here may fetch: an empty cache and a data URL nothing listens on (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("offline_data")
 
 
 def _copy(tmp_path: Path, name: str = NAME) -> Path:

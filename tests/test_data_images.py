@@ -16,12 +16,8 @@ FONTS = ["Noto Sans CJK TC", "Noto Serif CJK TC", "AR PL UKai TW", "AR PL UMing 
          "LXGW WenKai", "HanaMinA"]
 
 
-@pytest.fixture(autouse=True)
-def _local_only(monkeypatch, tmp_path):
-    """No test here may fetch: an empty cache and a data URL nothing listens on (127.0.0.1 port 9)."""
-    monkeypatch.delenv("MLBOOK_DATA", raising=False)
-    monkeypatch.setenv("MLBOOK_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("MLBOOK_DATA_URL", "http://127.0.0.1:9/")
+# No test here may fetch: an empty cache and a data URL nothing listens on (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("offline_data")
 
 
 # ------------------------------------------------------------------------------------------------ characters

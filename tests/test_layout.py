@@ -54,7 +54,10 @@ def test_repository_url_and_version_agree_everywhere():
 
     owner_repo = repo.removeprefix("https://github.com/")
     assert files.REPOSITORY == repo
-    assert files.DEFAULT_URL.startswith(f"https://raw.githubusercontent.com/{owner_repo}/v{{version}}/"), files.DEFAULT_URL
+    assert files.DEFAULT_URL == f"https://raw.githubusercontent.com/{owner_repo}/{{ref}}/data/", files.DEFAULT_URL
+    from booktools.ref import raw_base
+
+    assert raw_base(repo) == f"https://raw.githubusercontent.com/{owner_repo}"  # the notebooks' data URL
     cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
     assert cff["repository-code"] == repo and cff["url"] == config["html"]["baseurl"]
     assert str(cff["version"]) == mlbook.__version__

@@ -36,15 +36,76 @@ def test_every_job_is_bounded_and_least_privilege(path):
 
 def test_gpu_job_never_runs_untrusted_code():
     flow = yaml.safe_load((ROOT / ".github/workflows/book.yml").read_text())
-    triggers = flow[True] if True in flow else flow["on"]  # YAML reads the key `on` as True
-    assert "pull_request" not in triggers and "pull_request_target" not in triggers
+    on = flow[True] if True in flow else flow["on"]  # YAML reads the key `on` as True
+    assert "pull_request" not in on and "pull_request_target" not in on
     job = flow["jobs"]["full"]
     assert "self-hosted" in job["runs-on"] and "gpu" in job["runs-on"]
     assert "vars.HAS_GPU_RUNNER" in job["if"]
 
 
+def load(name: str) -> dict:
+    return yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
+
+
+def triggers(flow: dict) -> dict:
+    return flow[True] if True in flow else flow["on"]  # YAML reads the key `on` as True
+
+
+def steps_running(job: dict, text: str) -> list[int]:
+    return [i for i, step in enumerate(job["steps"]) if text in str(step.get("run", ""))]
+
+
 def test_workflows_call_the_make_targets_ci_runs():
     text = "".join(p.read_text() for p in WORKFLOWS)
-    assert "make test" in text and "make full" in text and "make book" in text
+    assert "make full" in text and "make book" in text and "make colab" in text
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     assert "include-hidden-files: true" in text
+
+
+def test_ci_runs_what_ci_run_runs():
+    """ci.yml runs .ci/run itself, on Debian (apt's chromium and fonts), with the torch spec .ci/run sets."""
+    import re
+
+    job = load("ci.yml")["jobs"]["test"]
+    assert steps_running(job, ".ci/run"), "ci.yml must run .ci/run"
+    assert "bookworm" in job["container"]  # Debian: .ci/run installs chromium, chromium-driver, fonts-noto-cjk
+    script = (ROOT / ".ci" / "run").read_text()
+    assert "fonts-noto-cjk" in script and "chromium-driver" in script
+    default = re.search(r'TORCH_SPEC="\$\{TORCH_SPEC:-([^}]+)\}"', script)[1]
+    assert job["env"]["TORCH_SPEC"] == default
+    caches = [s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/cache@")]
+    assert caches and caches[0]["with"]["path"] == job["env"]["PIP_CACHE_DIR"], "pip downloads are cached"
+    assert "pyproject.toml" in caches[0]["with"]["key"]
+
+
+def test_book_checks_the_site_before_deploying_and_keeps_no_token():
+    job = load("book.yml")["jobs"]["full"]
+    check = steps_running(job, "make site-check")
+    build = steps_running(job, "make book")
+    uploads = [i for i, s in enumerate(job["steps"]) if str(s.get("uses", "")).startswith("actions/upload")]
+    assert check and build and uploads and build[0] < check[0] < min(uploads)
+    assert steps_running(job, "make full")[0] < build[0]
+    checkout = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/checkout@"))
+    assert checkout.get("with", {}).get("persist-credentials") is False
+    assert job["env"]["MLBOOK_REF"] == "${{ github.sha }}"  # the ref the notebooks name
+    assert load("book.yml")["jobs"]["publish"]["needs"] == "full"
+
+
+def test_colab_runs_weekly_and_by_hand():
+    flow = load("colab.yml")
+    on = triggers(flow)
+    assert "workflow_dispatch" in on and on["schedule"][0]["cron"].split()[-1] != "*"  # weekly: one day of the week
+    job = flow["jobs"]["colab"]
+    assert steps_running(job, "make colab")
+    assert "pull_request" not in on
+
+
+def test_no_invented_action_shas():
+    """Third-party actions are pinned to major-version tags unless a real commit SHA was available (none here)."""
+    import re
+
+    for path in WORKFLOWS:
+        for job in yaml.safe_load(path.read_text())["jobs"].values():
+            for step in job.get("steps", []):
+                if "uses" in step:
+                    assert re.fullmatch(r"[\w.-]+/[\w./-]+@(v\d+|[0-9a-f]{40})", step["uses"]), (path.name, step["uses"])

@@ -2,9 +2,13 @@
 
 jupyter-cache keys an executed notebook on its code cells alone, so after an edit to `mlbook`, to
 the data manifest or a switch of profile it would still serve the old outputs. We keep a stamp of
-those inputs beside the cache and empty the cache whenever the stamp changes.
+those inputs (and of the profile) inside the cache's folder and empty the cache whenever the stamp changes.
 
-Run as `python -m booktools.cachekey` (the Makefile does, before every execution).
+The stamp lives in the cached folder so that whatever saves and restores the cache (the GPU workflow's
+`actions/cache`) saves and restores the stamp with it, and `make full` writes it before it executes, so that
+`make full` followed by `make book` in the same profile executes each chapter exactly once.
+
+Run as `python -m booktools.cachekey` (the Makefile does, before every execution and every build).
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from pathlib import Path
 
 from .paths import BUILD, CACHE, ROOT
 
-STAMP = CACHE.parent / ".jupyter_cache.key"
+STAMP_NAME = "mlbook-inputs.key"  # inside CACHE; jupyter-cache ignores files it does not know
 DOCTREES = BUILD / ".doctrees"  # Sphinx's saved pages: they hold the outputs read from the cache
 
 
@@ -35,15 +39,20 @@ def current_key() -> str:
     return digest.hexdigest()
 
 
+def stamp() -> Path:
+    """The file holding the key the cache's outputs were made under."""
+    return CACHE / STAMP_NAME
+
+
 def refresh() -> bool:
     """Empty the cache if its stamp differs from the current key; return whether it was emptied."""
     key = current_key()
-    if STAMP.exists() and STAMP.read_text().strip() == key:
+    if stamp().exists() and stamp().read_text().strip() == key:
         return False
     forget_pages()
     shutil.rmtree(CACHE, ignore_errors=True)
-    STAMP.parent.mkdir(parents=True, exist_ok=True)
-    STAMP.write_text(key + "\n")
+    CACHE.mkdir(parents=True)
+    stamp().write_text(key + "\n")
     return True
 
 
@@ -54,6 +63,9 @@ def forget_pages() -> None:
 
 
 if __name__ == "__main__":
+    from mlbook.profile import active
+
     emptied = refresh()
-    print("execution cache:", "emptied (mlbook, pyproject or profile changed)" if emptied else "up to date")
+    state = "emptied (mlbook, pyproject or profile changed)" if emptied else "up to date: executed chapters are reused"
+    print(f"execution cache ({active()} profile): {state}")
     sys.exit(0)

@@ -38,17 +38,6 @@ DIRECTIVE = re.compile(r"^\{(?P<name>[^}\s]+)\}\s*(?P<arg>.*)$", re.S)
 # A block's container prefix on its first line: indentation, block-quote markers and list markers.
 CONTAINER = re.compile(r"^[ \t>]*(?:(?:[-+*]|\d{1,9}[.)])[ \t]+[ \t>]*)*")
 
-INSTALL_CELL = '''\
-# On Google Colab this cell installs the book's package, mlbook {version}; anywhere else it does nothing.
-import os, subprocess, sys
-
-if "google.colab" in sys.modules:
-    spec = os.environ.get("MLBOOK_INSTALL", "mlbook @ git+{repository}@v{version}")
-    print(f"Running on Colab: installing {{spec}} ...")
-    subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", spec])
-'''
-
-
 @dataclass
 class BookContext:
     """What the exporter needs to know about the rest of the book (the build fills it from Sphinx's environment)."""
@@ -63,6 +52,7 @@ class BookContext:
     citations: dict[str, tuple[str, str] | str] = field(default_factory=dict)  # bibtex key -> ("Lee et al.", "2020")
     numfig_format: dict[str, str] = field(default_factory=lambda: dict(NUMFIG_FORMAT))
     myst_extensions: tuple[str, ...] = BOOK_MYST_EXTENSIONS
+    ref: str = ""  # the commit the install cell and data URL name; "" = booktools.ref.publish_ref()
 
     def page_url(self, docname: str, anchor: str = "") -> str:
         return f"{self.baseurl}{docname}.html" + (f"#{anchor}" if anchor else "")
@@ -518,8 +508,10 @@ class ChapterExporter:
         if gpu:
             nb.metadata["accelerator"] = "GPU"
             nb.metadata["colab"]["gpuType"] = "T4"
+        from .ref import install_cell, publish_ref  # the first cell: install and data from one ref (booktools.ref)
+
         nb.cells.append(nbformat.v4.new_code_cell(
-            INSTALL_CELL.format(version=self.ctx.version, repository=self.ctx.repository)))
+            install_cell(self.ctx.version, self.ctx.repository, self.ctx.ref or publish_ref())))
         for cell in self.visible_cells():  # hidden checks (`remove-cell`) are left out
             if cell.cell_type == "markdown":
                 text = self.convert(cell.source).strip()

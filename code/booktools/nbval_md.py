@@ -5,6 +5,11 @@ parsed with myst-nb's own reader (so its cells hash exactly as the site build wi
 executed cell by cell by nbval, and, when every cell passed, stored with its outputs in the
 jupyter-cache at `_build/.jupyter_cache`. The build (`execute_notebooks: cache`) then finds it
 there and does not execute the chapter a second time.
+
+Around each hidden cell (`remove-cell`, left out of the Colab notebook) it also checks that the cell left the
+global random state alone (Python's `random`, NumPy's and torch's global generators, CUDA's when in use): a hidden
+check that draws from it would make every later visible number differ between the book and Colab. Such a cell
+fails with a message saying which generator it moved.
 """
 from __future__ import annotations
 
@@ -14,6 +19,29 @@ from pathlib import Path
 
 import pytest
 from nbval.plugin import IPyNbCell, IPyNbFile, find_metadata_tags
+
+HIDDEN_TAG = "remove-cell"
+RNG_STATE = """
+def _mlbook_rng_state():
+    import hashlib, random, sys
+    parts = {"random": repr(random.getstate())}
+    np = sys.modules.get("numpy")
+    if np is not None:
+        kind, keys, pos, has_gauss, gauss = np.random.get_state()
+        parts["numpy.random"] = keys.tobytes().hex() + repr((kind, pos, has_gauss, gauss))
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        parts["torch"] = torch.random.get_rng_state().numpy().tobytes().hex()
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            parts["torch.cuda"] = "".join(s.numpy().tobytes().hex() for s in torch.cuda.get_rng_state_all())
+    return {k: hashlib.sha256(v.encode()).hexdigest() for k, v in parts.items()}
+_mlbook_rng_before = _mlbook_rng_state()
+"""
+RNG_CHECK = """
+_mlbook_rng_moved = [k for k, v in _mlbook_rng_state().items() if k in _mlbook_rng_before and v != _mlbook_rng_before[k]]
+if _mlbook_rng_moved:
+    raise AssertionError("MLBOOK_RNG_MOVED " + ", ".join(sorted(_mlbook_rng_moved)))
+"""
 
 from .cachekey import forget_pages
 from .paths import CACHE, is_chapter_notebook
@@ -39,7 +67,8 @@ class MystNotebook(IPyNbFile):
         for number, cell in enumerate(code_cells):
             options = defaultdict(bool, find_metadata_tags(cell.metadata))
             options.setdefault("check", False)  # text notebooks store no outputs to compare
-            yield IPyNbCell.from_parent(self, name=f"Cell {number}", cell_num=number, cell=cell, options=options)
+            kind = HiddenCell if HIDDEN_TAG in cell.metadata.get("tags", []) else IPyNbCell
+            yield kind.from_parent(self, name=f"Cell {number}", cell_num=number, cell=cell, options=options)
 
     def setup(self):
         self.began = time.perf_counter()
@@ -74,6 +103,31 @@ class MystNotebook(IPyNbFile):
             check_validity=False,
             overwrite=True,
         )
+
+
+class HiddenCell(IPyNbCell):
+    """A hidden cell: run as any other, then fail if it moved a global random generator."""
+
+    def silently(self, code: str) -> dict:
+        """Run code in the kernel without output or history; return the execute_reply's content."""
+        kernel = self.parent.kernel
+        msg_id = kernel.kc.execute(code, silent=True, store_history=False, allow_stdin=False, stop_on_error=False)
+        while True:
+            msg = kernel.get_message(stream="shell", timeout=self.config.option.nbval_cell_timeout)
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return msg["content"]
+
+    def runtest(self):
+        self.silently(RNG_STATE)
+        super().runtest()
+        reply = self.silently(RNG_CHECK)
+        if reply.get("status") == "error" and "MLBOOK_RNG_MOVED" in reply.get("evalue", ""):
+            moved = reply["evalue"].split("MLBOOK_RNG_MOVED", 1)[1].strip()
+            self.raise_cell_error(
+                f"This hidden (remove-cell) cell moved the global random state ({moved}). The Colab notebook leaves "
+                "it out, so every later random draw there would differ from the book's. Give the check its own "
+                "generator (torch.Generator().manual_seed(...), np.random.default_rng(...)) or wrap it in "
+                "`with torch.random.fork_rng():`.")
 
 
 def pytest_collect_file(file_path: Path, parent):

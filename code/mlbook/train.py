@@ -88,26 +88,59 @@ def batches(data: Data, batch_size: int, *, shuffle: bool, generator: torch.Gene
             yield x[start : start + batch_size], y[start : start + batch_size]
 
 
+MEAN_REDUCTIONS = ("mean", "batchmean")  # losses whose value is a mean over the batch's rows
+
+
+def _check_loss_fn(loss_fn: Callable) -> None:
+    """`fit` and `evaluate` weight each batch's loss by its size: the loss must be a mean over the batch."""
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    reduction = getattr(loss_fn, "reduction", None)  # nn.CrossEntropyLoss(reduction=...) and friends
+    keywords = getattr(loss_fn, "keywords", None)  # functools.partial(F.cross_entropy, reduction=...)
+    if reduction is None and isinstance(keywords, dict):
+        reduction = keywords.get("reduction")
+    if reduction is not None and reduction not in MEAN_REDUCTIONS:
+        raise ValueError(f"loss_fn must return the mean loss over a batch (reduction='mean'), got reduction="
+                         f"{reduction!r}: fit and evaluate average batches weighted by their size")
+
+
+def _batch_loss(loss: torch.Tensor) -> torch.Tensor:
+    if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
+        shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
+        raise ValueError(f"loss_fn must return one number per batch (a 0-dim tensor, the batch mean), got {shape}; "
+                         f"use reduction='mean'")
+    return loss
+
+
 @torch.no_grad()
 def evaluate(model: nn.Module, data: Data, loss_fn: Callable, *, metrics: Mapping[str, Metric] | None = None,
              batch_size: int = 1024, device: torch.device | str | None = None) -> dict[str, float]:
-    """Mean loss and metrics of `model` over `data`, in eval mode, weighted by batch size."""
+    """Mean loss and metrics of `model` over `data`, in eval mode, weighted by batch size.
+
+    `loss_fn` and each metric must return the mean over the batch (a loss with `reduction='sum'` or `'none'` is
+    an error), so that the weighted average is the mean over every row of `data`.
+    """
+    _check_loss_fn(loss_fn)
     if not isinstance(data, torch.utils.data.DataLoader):
         _check_tensors(data, "data")
     was_training = model.training
     model.eval()
     totals: dict[str, float] = {}
     count = 0
-    for x, y in batches(data, batch_size, shuffle=False):
-        if device is not None:
-            x, y = x.to(device), y.to(device)
-        out = model(x)
-        k = x.shape[0]
-        totals["loss"] = totals.get("loss", 0.0) + loss_fn(out, y).item() * k
-        for name, fn in (metrics or {}).items():
-            totals[name] = totals.get(name, 0.0) + fn(out, y) * k
-        count += k
-    model.train(was_training)
+    try:
+        for x, y in batches(data, batch_size, shuffle=False):
+            if device is not None:
+                x, y = x.to(device), y.to(device)
+            out = model(x)
+            k = x.shape[0]
+            totals["loss"] = totals.get("loss", 0.0) + _batch_loss(loss_fn(out, y)).item() * k
+            for name, fn in (metrics or {}).items():
+                totals[name] = totals.get(name, 0.0) + fn(out, y) * k
+            count += k
+    finally:
+        model.train(was_training)
+    if count == 0:
+        raise ValueError("evaluate got no batches: the data is empty")
     return {name: total / count for name, total in totals.items()}
 
 
@@ -154,6 +187,7 @@ def fit(model: nn.Module, train: Data, *, loss_fn: Callable, optimizer: torch.op
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
+    _check_loss_fn(loss_fn)
     if scheduler_interval not in ("epoch", "step"):
         raise ValueError(f"scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}")
     if clip_grad is not None and not clip_grad > 0:
@@ -179,7 +213,7 @@ def fit(model: nn.Module, train: Data, *, loss_fn: Callable, optimizer: torch.op
             if device is not None:
                 x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(model(x), y)
+            loss = _batch_loss(loss_fn(model(x), y))
             loss.backward()
             if clip_grad is not None:
                 norms.append(nn.utils.clip_grad_norm_(model.parameters(), clip_grad).detach())

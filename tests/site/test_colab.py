@@ -1,102 +1,83 @@
-"""Run generated notebooks the way Colab would: outside the checkout, mlbook installed from a wheel.
+"""Run every generated notebook the way Colab would (booktools.colab): in a clean virtual environment holding only
+torch, the wheel's declared dependencies and a kernel; mlbook installed by the notebook's first cell from the
+wheel; data fetched through mlbook.data from a server on 127.0.0.1.
 
-A fresh virtual environment sees the heavy dependencies of `.venv` through a filtered view (so torch is
-not downloaded twice) but not `mlbook` itself. The notebook runs in an empty temporary folder with a fake
-`google.colab` module imported at kernel start, so its first cell really installs mlbook (from the wheel,
-through `$MLBOOK_INSTALL`). Data comes through `mlbook.data`'s fetch path from an HTTP server on
-127.0.0.1 serving `data/`. The Introduction always runs; of the other chapters one runs per day in
-rotation (`MLBOOK_COLAB_CHAPTERS=all` runs every chapter).
+Every chapter runs through its first data load (the first cell after which a data file sits in the empty user
+cache), plus every import the chapter makes; the Introduction runs whole.
+(`make colab` runs every chapter whole; it is not part of `make test`, which executes each chapter once.)
+The install cell and the data URL of every notebook name the same ref: the commit the notebooks were built from.
 """
 from __future__ import annotations
 
-import datetime
-import os
-import subprocess
-import sys
-import sysconfig
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from booktools import colab
 from booktools.paths import ROOT, chapter_files
+from booktools.ref import publish_ref, raw_base, refs_named
 
-
-EXECUTE = """
-import sys, nbformat
-from nbclient import NotebookClient
-nb = nbformat.read(sys.argv[1], as_version=4)
-nb.cells.append(nbformat.v4.new_code_cell("import mlbook, sys; print('MLBOOK_AT', mlbook.__file__, sys.executable)"))
-NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": sys.argv[3]}}).execute()
-nbformat.write(nb, sys.argv[2])
-"""
-
-
-def selected() -> list[str]:
-    docs = chapter_files()
-    intro = [d for d in docs if d.endswith("00-introduction")]
-    others = [d for d in docs if d not in intro]
-    if os.environ.get("MLBOOK_COLAB_CHAPTERS") == "all" or not others:
-        return intro + others
-    return intro + [others[datetime.date.today().toordinal() % len(others)]]
+CHAPTERS = chapter_files()
 
 
 @pytest.fixture(scope="module")
-def standalone(tmp_path_factory, html, serve):
-    base = tmp_path_factory.mktemp("colab")
-    wheels = base / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                    "-w", str(wheels), str(ROOT)], check=True)
-    wheel = next(wheels.glob("mlbook-*.whl"))
-
-    # The heavy dependencies, seen through a view that leaves out the checkout's editable mlbook.
-    view = base / "deps"
-    view.mkdir()
-    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
-        if not entry.name.lower().startswith(("mlbook", "booktools", "__editable__", "_mlbook")):
-            (view / entry.name).symlink_to(entry)
-    venv = base / "venv"
-    subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    site = subprocess.run([venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
-    Path(site, "mlbook_deps.pth").write_text(str(view) + "\n")
-
-    # What Colab has and a plain Jupyter does not: google.colab imported when the kernel starts.
-    fake = base / "fake_colab"
-    (fake / "google").mkdir(parents=True)
-    (fake / "google" / "__init__.py").write_text("")
-    (fake / "google" / "colab.py").write_text('"""Stand-in for Colab\'s module in the tests."""\n')
-    startup = base / "ipython" / "profile_default" / "startup"
-    startup.mkdir(parents=True)
-    (startup / "00-colab.py").write_text(f"import sys\nsys.path.insert(0, {str(fake)!r})\nimport google.colab\n")
-
-    with serve(ROOT / "data") as data_url:
-        yield prepare_env(base, venv, wheel, data_url)
+def clean(tmp_path_factory, html):
+    with colab.ColabLike(tmp_path_factory.mktemp("colab")) as env:
+        yield env
 
 
-def prepare_env(base: Path, venv: Path, wheel: Path, data_url: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLBOOK_", "PYTHON", "VIRTUAL_ENV", "JUPYTER"))}
-    env.update(MLBOOK_PROFILE="quick", MLBOOK_INSTALL=str(wheel), MLBOOK_CACHE=str(base / "cache"),
-               MLBOOK_DATA_URL=f"{data_url}/", IPYTHONDIR=str(base / "ipython"),
-               HOME=str(base / "home"), PATH=f"{venv / 'bin'}:{env.get('PATH', '')}")
-    return {"python": venv / "bin" / "python", "env": env, "base": base}
+def synthetic(html: Path, tmp_path: Path, *sources: str) -> Path:
+    """A notebook with a generated notebook's real first cell, then `sources`."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}}
+    first = nbformat.read(next((html / "_notebooks").glob("*.ipynb")), as_version=4).cells[0].source
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in (first, *sources)]
+    path = tmp_path / "synthetic.ipynb"
+    nbformat.write(nb, path)
+    return path
 
 
-@pytest.mark.parametrize("doc", selected())
-def test_notebook_runs_like_on_colab(standalone, html, doc):
-    name = Path(doc).name + ".ipynb"
-    workdir = standalone["base"] / f"run-{Path(doc).name}"
-    workdir.mkdir()
-    (workdir / name).write_bytes((html / "_notebooks" / name).read_bytes())
-    result = subprocess.run([standalone["python"], "-c", EXECUTE, name, "executed.ipynb", str(workdir)],
-                            cwd=workdir, env=standalone["env"], capture_output=True, text=True, timeout=1200)
-    assert result.returncode == 0, result.stderr[-4000:]
-    nb = nbformat.read(workdir / "executed.ipynb", as_version=4)
-    texts = ["".join(o.get("text", "")) for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "stream"]
-    assert any("Running on Colab: installing" in t for t in texts), "the first cell did not install mlbook"
-    where = next(t for t in texts if "MLBOOK_AT" in t).split()
-    assert str(standalone["base"] / "venv") in where[1], f"mlbook was imported from {where[1]}, not the wheel"
-    assert str(ROOT) not in where[1]
-    if not doc.endswith("00-introduction"):  # the other chapters load real data, fetched from the local server
-        fetched = sorted(p.name for p in (standalone["base"] / "cache").glob("*") if p.is_file())
-        assert fetched and not [n for n in fetched if n.endswith(".part")], fetched
+def test_the_environment_holds_only_what_the_wheel_declares(clean, tmp_path):
+    clean.reset()
+    for module in ("mlbook", "booktools", "myst_nb", "jupytext", "pytest", "selenium"):
+        result = clean.python(f"import {module}", tmp_path)
+        assert result.returncode != 0 and "ModuleNotFoundError" in result.stderr, f"{module} is importable"
+    result = clean.python("import torch, pandas, sklearn, nbclient, ipykernel; print(torch.__version__)", tmp_path)
+    assert result.returncode == 0, result.stderr
+    from packaging.requirements import Requirement
+
+    wanted = Requirement(colab.torch_requirement()[0])  # the spec CI uses (or the version installed here)
+    assert wanted.name == "torch" and wanted.specifier.contains(result.stdout.strip().split("+")[0]), result.stdout
+
+
+def test_an_undeclared_import_fails(clean, html, tmp_path):
+    """The point of the clean environment: a notebook using a package mlbook does not declare breaks here."""
+    result = clean.run(synthetic(html, tmp_path, "import mlbook\nmlbook.glue('x', 1)", "import jupytext"), "whole")
+    assert not result.ok and "No module named 'jupytext'" in result.error, result.error
+    assert any("Running on Colab: installing" in t for t in result.texts)  # it got as far as the install
+
+
+@pytest.mark.parametrize("doc", CHAPTERS)
+def test_notebook_runs_like_on_colab(clean, html, doc):
+    path = html / "_notebooks" / f"{Path(doc).name}.ipynb"
+    mode = "whole" if doc.endswith("00-introduction") else "prefix"
+    result = clean.run(path, mode)
+    problems = colab.check(result, clean.venv)
+    assert not problems, "\n".join(problems)
+    if result.stopped_after is not None:  # a prefix run ends at the first cell that fetched data into the empty cache
+        assert result.fetched and mode == "prefix", result
+    else:  # it ran whole: the Introduction, or a chapter that loads no data file
+        assert mode == "whole" or not result.fetched, result
+
+
+@pytest.mark.parametrize("doc", CHAPTERS)
+def test_install_cell_and_data_url_name_the_commit_built_from(html, doc):
+    nb = nbformat.read(html / "_notebooks" / f"{Path(doc).name}.ipynb", as_version=4)
+    named = refs_named(nb.cells[0].source)
+    ref = named["ref"]
+    assert ref == publish_ref(), (f"the notebook names {ref!r} but this checkout would publish {publish_ref()!r}: "
+                                  "rebuild the book (make book) after committing")
+    repository = __import__("yaml").safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    assert named["install"] == f"mlbook @ git+{repository}@{ref}", named
+    assert named["data"] == f"{raw_base(repository)}/{ref}/data/", named
