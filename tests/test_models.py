@@ -85,3 +85,18 @@ def test_inputs_are_pixels_and_standardisation_is_inside(tiny):
     net = models.trained("tiny_cnn", device="cpu").model
     assert isinstance(net[0], models.Standardize)
     assert net[0].mean.item() == pytest.approx(splits.mean) and net[0].std.item() == pytest.approx(splits.std)
+
+
+def test_callers_random_streams_do_not_depend_on_the_cache(tiny):
+    import random
+
+    import numpy as np
+
+    def draws():
+        return random.random(), np.random.rand(), torch.rand(1).item()
+
+    for _ in range(2):  # first call trains, second loads: the caller sees the same streams both times
+        torch.manual_seed(7), np.random.seed(7), random.seed(7)
+        result = models.trained("tiny_cnn", device="cpu")
+        assert draws() == (random.seed(7), np.random.seed(7), torch.manual_seed(7), draws())[-1]
+        assert all(p.grad is None for p in result.model.parameters())

@@ -19,6 +19,7 @@ import io
 import os
 import sys
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,8 +209,9 @@ def _cache_dir() -> Path:
 
 
 def _build(recipe: Recipe, splits: ImageSplits) -> nn.Sequential:
+    # Augment sees standardised pixels, so a shifted-in border gets the standardised value of a black pixel.
     return nn.Sequential(Standardize(splits.mean, splits.std),
-                         Augment(shift=recipe.shift, flip=recipe.flip, fill=0.0),
+                         Augment(shift=recipe.shift, flip=recipe.flip, fill=-splits.mean / splits.std),
                          make_cnn(recipe.width, recipe.hidden))
 
 
@@ -257,6 +259,20 @@ def _store(path: Path, payload: dict) -> None:
         os.replace(part, target)
 
 
+@contextmanager
+def _caller_random_state_kept():
+    """Restore Python's, NumPy's and torch's (CPU and CUDA) global random states on exit."""
+    import random
+
+    py_state, np_state = random.getstate(), np.random.get_state()
+    with torch.random.fork_rng(devices=range(torch.cuda.device_count()) if torch.cuda.is_available() else []):
+        try:
+            yield
+        finally:
+            random.setstate(py_state)
+            np.random.set_state(np_state)
+
+
 def trained(name: str, *, seed: int = 0, device: torch.device | str | None = None) -> Trained:
     """The shared model `name` (`fashion_cnn`, `mnist_cnn`) trained with `seed` in the active profile.
 
@@ -277,15 +293,19 @@ def trained(name: str, *, seed: int = 0, device: torch.device | str | None = Non
 
     payload = _load_verified(path)
     from_cache = payload is not None
-    if from_cache:
-        model = _build(recipe, splits)
-        model.load_state_dict(payload["state_dict"])
-        history = payload["history"]
-    else:
-        print(f"training shared model {name!r} (profile {profile_name}, seed {seed}); later chapters reuse it")
-        model, history = _train(recipe, splits, seed, device)
-        state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-        _store(path, {"state_dict": state, "history": history, "key": key})
+    # Training reseeds and building draws initial weights: keep the caller's random streams untouched either way,
+    # so a chapter's later numbers do not depend on whether the model came from the cache.
+    with _caller_random_state_kept():
+        if from_cache:
+            model = _build(recipe, splits)
+            model.load_state_dict(payload["state_dict"])
+            history = payload["history"]
+        else:
+            print(f"training shared model {name!r} (profile {profile_name}, seed {seed}); later chapters reuse it")
+            model, history = _train(recipe, splits, seed, device)
+            state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+            _store(path, {"state_dict": state, "history": history, "key": key})
+    model.zero_grad(set_to_none=True)
     model = model.to(device).eval()
     test_acc = evaluate(model, splits.test, nn.CrossEntropyLoss(), metrics={"accuracy": accuracy})["accuracy"]
     return Trained(name, model, recipe, history, test_acc, from_cache)
