@@ -14,7 +14,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 JB_FLAGS := -W -n --keep-going
-NBVAL := $(BIN)/python -m pytest -p booktools.nbval_md --nbval-lax --nbval-cell-timeout=600 -q chapters
+# One thread for torch and BLAS: the numbers then match on any core count (and the chapters were calibrated so).
+NBVAL := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -p booktools.nbval_md --nbval-lax --nbval-cell-timeout=600 -q chapters
 
 .PHONY: book test unit notebooks site site-check full colab clean help
 .DEFAULT_GOAL := help
