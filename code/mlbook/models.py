@@ -85,7 +85,7 @@ def make_cnn(width: int = 16, hidden: int = 128, dropout: float = 0.25, in_chann
              classes: int = 10) -> nn.Sequential:
     """conv5×5(width)-pool-BN-ReLU, conv3×3(2·width)-pool-BN-ReLU, dropout-fc(hidden)-ReLU-dropout-fc(classes).
 
-    Expects standardised 28 × 28 inputs. Introduced in {ref}`sec-cnn-torch-cnn`.
+    Expects standardised 28 × 28 inputs. Introduced in chapter 3, section sec-cnn-torch-cnn (printed there).
     """
     if width < 1 or hidden < 1 or classes < 2:
         raise ValueError(f"make_cnn needs width, hidden >= 1 and classes >= 2; got {width}, {hidden}, {classes}")
