@@ -6,12 +6,7 @@ with one, on a busy 2-core machine), and one thread also makes floating-point re
 """
 from __future__ import annotations
 
-import contextlib
-import functools
-import http.server
 import os
-import threading
-from pathlib import Path
 
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
     os.environ[_var] = "1"
@@ -27,27 +22,14 @@ if torch.get_num_interop_threads() != 1:
         pass
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # keep pytest's output clean
-        pass
-
-
-@contextlib.contextmanager
-def serving(directory: Path):
-    """Serve `directory` over HTTP on 127.0.0.1 (an ephemeral port) in a thread; yield the base URL."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(directory)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.fixture(scope="session")
 def serve():
-    """`with serve(folder) as url:` a loopback HTTP server for `folder` (no test reaches any other address)."""
-    return serving
+    """`with serve(folder) as url:` a loopback HTTP server for `folder` (no test reaches any other address).
+
+    The same server the Colab-like run uses for `data/` (booktools.colab); its URL ends with "/"."""
+    from booktools.colab import serve_data
+
+    return serve_data
 
 
 @pytest.fixture

@@ -164,7 +164,7 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 @contextlib.contextmanager
 def serve_data(directory: Path = ROOT / "data"):
-    """`data/` over HTTP on 127.0.0.1 (an ephemeral port), in a thread; yields the base URL."""
+    """A folder (`data/` unless told) over HTTP on 127.0.0.1 (an ephemeral port), in a thread; yields the base URL."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(directory)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:

@@ -19,4 +19,4 @@ def html() -> Path:
 def site_url(html, serve):
     """The built site served on 127.0.0.1, for the browser tests (`serve` comes from tests/conftest.py)."""
     with serve(html) as url:
-        yield url
+        yield url.rstrip("/")
