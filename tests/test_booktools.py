@@ -180,3 +180,28 @@ def test_a_hidden_cell_must_not_move_the_global_random_state(tmp_path):
     assert failed == ["2", "3"], run.stdout[-3000:]  # cells 2 and 3; not the own-generator cell, not the visible one
     assert "moved the global random state (torch)" in run.stdout
     assert "moved the global random state (numpy.random)" in run.stdout
+
+
+# -- the single-page build that booktools.pdf prints ------------------------------------------------------------
+def test_single_page_links_keep_their_target_document():
+    doctree = nodes.document(None, None)
+    doctree += nodes.reference(refuri="#document-chapters/bibliography#id3")  # Sphinx's form before it drops the doc
+    doctree += nodes.reference(refuri="#id5")  # a footnote in the page itself: left alone
+    doctree += nodes.reference(refuri="https://example.org/#x")
+    single, html = (SimpleNamespace(builder=SimpleNamespace(name=n)) for n in ("singlehtml", "html"))
+    sphinxext.singlehtml_keeps_target_documents(html, doctree, "index")
+    assert doctree[0]["refuri"] == "#document-chapters/bibliography#id3", "the site's pages are not touched"
+    sphinxext.singlehtml_keeps_target_documents(single, doctree, "index")
+    assert [r["refuri"] for r in doctree] == ["#chapters/bibliography::id3", "#id5", "https://example.org/#x"]
+
+
+def test_single_page_builder_inherits_the_html_visitors():
+    """sphinx-exercise registers `singlehtml` visitors by name, which stops Sphinx from falling back to `html`."""
+    def visit(*args):
+        pass
+
+    handlers = {"html": {"HiddenCellNode": (visit, None), "exercise_node": ("html", None)},
+                "singlehtml": {"exercise_node": ("own", None)}}
+    app = SimpleNamespace(registry=SimpleNamespace(translation_handlers=handlers), builder=SimpleNamespace(name="singlehtml"))
+    sphinxext.singlehtml_inherits_html_visitors(app)
+    assert handlers["singlehtml"] == {"exercise_node": ("own", None), "HiddenCellNode": (visit, None)}

@@ -57,7 +57,7 @@ def steps_running(job: dict, text: str) -> list[int]:
 
 def test_workflows_call_the_make_targets_ci_runs():
     text = "".join(p.read_text() for p in WORKFLOWS)
-    assert "make full" in text and "make book" in text and "make colab" in text
+    assert "make full" in text and "make book" in text and "make colab" in text and "make pdf" in text
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     assert "include-hidden-files: true" in text
 
@@ -78,17 +78,35 @@ def test_ci_runs_what_ci_run_runs():
     assert "pyproject.toml" in caches[0]["with"]["key"]
 
 
+def uploads(job: dict, action: str = "actions/upload") -> list[int]:
+    return [i for i, s in enumerate(job["steps"]) if str(s.get("uses", "")).startswith(action)]
+
+
 def test_book_checks_the_site_before_deploying_and_keeps_no_token():
-    job = load("book.yml")["jobs"]["full"]
-    check = steps_running(job, "make site-check")
+    jobs = load("book.yml")["jobs"]
+    job = jobs["full"]
+    check = steps_running(job, "tests/site")  # the site checks of `make site-check`, the PDF's in the `pdf` job
     build = steps_running(job, "make book")
-    uploads = [i for i, s in enumerate(job["steps"]) if str(s.get("uses", "")).startswith("actions/upload")]
-    assert check and build and uploads and build[0] < check[0] < min(uploads)
+    assert check and build and uploads(job) and build[0] < check[0] < min(uploads(job))
     assert steps_running(job, "make full")[0] < build[0]
-    checkout = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/checkout@"))
-    assert checkout.get("with", {}).get("persist-credentials") is False
+    for name in ("full", "pdf"):
+        checkout = next(s for s in jobs[name]["steps"] if str(s.get("uses", "")).startswith("actions/checkout@"))
+        assert checkout.get("with", {}).get("persist-credentials") is False
     assert job["env"]["MLBOOK_REF"] == "${{ github.sha }}"  # the ref the notebooks name
-    assert load("book.yml")["jobs"]["publish"]["needs"] == "full"
+
+
+def test_book_adds_the_checked_pdf_to_the_site():
+    """The `pdf` job prints the book from the full run's cache (`make pdf`), checks it, then uploads the site for
+    Pages; publishing waits for it."""
+    jobs = load("book.yml")["jobs"]
+    job = jobs["pdf"]
+    assert job["needs"] == "full" and "bookworm" in job["container"]
+    build, check = steps_running(job, "make pdf"), steps_running(job, "tests/site/test_pdf.py")
+    pages = uploads(job, "actions/upload-pages-artifact")
+    assert build and check and pages and build[0] < check[0] < pages[0]
+    assert "chromium-driver" in str(job["steps"]) and "fonts-noto-cjk" in str(job["steps"])
+    assert not uploads(jobs["full"], "actions/upload-pages-artifact"), "only the site with its PDF goes to Pages"
+    assert jobs["publish"]["needs"] == "pdf"
 
 
 def test_colab_runs_weekly_and_by_hand():

@@ -8,4 +8,5 @@
 - `sphinxext`: the book's Sphinx extension (Colab and download links, "cite this chapter",
   the execution status table).
 - `export`: turns a MyST chapter into a plain `.ipynb` for Colab and download.
+- `pdf`: the whole book as one PDF (`make pdf`): the single-page build printed by chromium, from the cache.
 """

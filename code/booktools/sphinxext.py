@@ -4,7 +4,8 @@ On every chapter page it adds links to open the chapter in Colab and to download
 a "Cite this chapter" block generated from `_config.yml`. It provides the `{exec-profile}` directive, one
 sentence saying in which profile and on which device the chapters ran (the status page puts it above
 myst-nb's `{nb-exec-table}`), and after a successful build it writes each chapter's plain notebook to
-`_build/html/_notebooks/`.
+`_build/html/_notebooks/`. Every page's header gets a button to the whole book as a PDF (`mlbook.pdf`, written
+by booktools.pdf), and the single-page build that the PDF is printed from gets two fixes (see its section).
 """
 from __future__ import annotations
 
@@ -203,7 +204,7 @@ def book_context(app: Sphinx) -> BookContext:
 
 
 def export_notebooks(app: Sphinx, exception) -> None:
-    if exception is not None or app.builder.format != "html":
+    if exception is not None or app.builder.name != "html":  # the site only, not the single page of the PDF
         return
     from jupyter_cache import get_cache
     from myst_nb.core.read import read_myst_markdown_notebook
@@ -222,6 +223,48 @@ def export_notebooks(app: Sphinx, exception) -> None:
         nbformat.write(plain, outdir / (source.stem + ".ipynb"))
 
 
+# -- the single-page build (the PDF) ------------------------------------------------------------------
+def singlehtml_inherits_html_visitors(app: Sphinx) -> None:
+    """Give the `singlehtml` builder (the PDF's source, booktools.pdf) every `html` visitor it lacks.
+
+    Sphinx uses the visitors registered under the builder's name and falls back to those of its format (`html`)
+    only when none are registered under the name. sphinx-exercise registers its nodes for `singlehtml` by name,
+    so every other extension's nodes (myst-nb's, sphinx-jupyterbook-latex's placeholder next to each toctree)
+    lose their visitors there, and the single page fails with "unknown node type: HiddenCellNode" (the same
+    failure with sphinx-proof: https://github.com/executablebooks/sphinx-proof/issues/65)."""
+    handlers = app.registry.translation_handlers
+    if app.builder.name == "singlehtml" and "singlehtml" in handlers:
+        for name, pair in handlers.get("html", {}).items():
+            handlers["singlehtml"].setdefault(name, pair)
+
+
+def singlehtml_keeps_target_documents(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """On the single page, write a link to another document as `#<document>::<id>` instead of `#<id>`.
+
+    Sphinx resolves it to `#document-<document>#<id>` and then drops the document, but ids repeat across the
+    chapters of the single page (`summary`, `id3`...); booktools.pdf uses the document to pick the right one."""
+    if app.builder.name != "singlehtml":
+        return
+    for reference in doctree.findall(nodes.reference):
+        uri = reference.get("refuri", "")
+        if uri.startswith("#document-") and uri.count("#") == 2:
+            document, anchor = uri[len("#document-"):].split("#")
+            reference["refuri"] = f"#{document}::{anchor}"
+
+
+# -- the whole book as a PDF (booktools.pdf) --------------------------------------------------------------------
+PDF_NAME = "mlbook.pdf"  # at the site's root; booktools.pdf writes it there
+
+
+def pdf_button(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """A button in every page's header (after the theme's own, priority 501) that downloads the book as a PDF."""
+    if app.builder.name != "html" or "header_buttons" not in context:
+        return
+    context["header_buttons"].append({
+        "type": "link", "url": context["pathto"](PDF_NAME, 1), "icon": "fas fa-file-pdf", "text": "PDF",
+        "tooltip": "The whole book as one PDF", "label": "mlbook-pdf"})
+
+
 def setup(app: Sphinx) -> dict:
     app.add_node(exec_profile)
     app.add_directive("exec-profile", ExecProfileDirective)
@@ -232,4 +275,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("env-get-outdated", status_pages)
     app.connect("html-page-context", reader_links)
     app.connect("build-finished", export_notebooks)
+    app.connect("builder-inited", singlehtml_inherits_html_visitors)
+    app.connect("doctree-resolved", singlehtml_keeps_target_documents)
+    app.connect("html-page-context", pdf_button, priority=510)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}

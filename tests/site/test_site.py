@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from booktools.paths import ROOT, chapter_files, toc_files
+from booktools.sphinxext import PDF_NAME
 
 
 LEAKS = re.compile(r"```\{|:::\{|\{(?:ref|numref|term|cite|cite:p|cite:t|glue|glue:text|glue:figure|eq|doc|math)\}`")
@@ -105,6 +106,18 @@ def test_generated_notebook_is_plain(html, doc):
             assert not re.search(r"^\([\w-]+\)=\s*$", cell.source, re.M), "a MyST label leaked"
         else:
             assert "remove-cell" not in cell.metadata.get("tags", [])
+
+
+def test_every_page_links_to_the_pdf(html):
+    """Every page of the site has the header button to the whole book as one PDF (booktools.sphinxext), which
+    `make pdf` writes at the site's root (tests/site/test_pdf.py checks the PDF itself)."""
+    pdf = (html / PDF_NAME).resolve()
+    pages = [p for p in html.rglob("*.html") if not {"_static", "_sources", "_images"} & set(p.relative_to(html).parts)]
+    pages = [p for p in pages if "<main" in p.read_text(encoding="utf-8")]  # not the root's redirect to the home page
+    assert len(pages) >= len(toc_files()), f"only {len(pages)} pages"
+    missing = [str(p.relative_to(html)) for p in pages
+               if not any(t == "a" and (p.parent / a.get("href", "")).resolve() == pdf for t, a in tags(p))]
+    assert not missing, f"pages without a link to {PDF_NAME}: {missing[:10]}"
 
 
 def test_status_page_lists_every_chapter(html):
