@@ -26,10 +26,10 @@ if torch.get_num_interop_threads() != 1:
 def serve():
     """`with serve(folder) as url:` a loopback HTTP server for `folder` (no test reaches any other address).
 
-    The same server the Colab-like run uses for `data/` (booktools.colab); its URL ends with "/"."""
-    from booktools.colab import serve_data
+    The same server the Colab-like run and the PDF use (booktools.loopback); its URL ends with "/"."""
+    from booktools.loopback import serve as serving
 
-    return serve_data
+    return serving
 
 
 @pytest.fixture

@@ -9,4 +9,6 @@
   the execution status table).
 - `export`: turns a MyST chapter into a plain `.ipynb` for Colab and download.
 - `pdf`: the whole book as one PDF (`make pdf`): the single-page build printed by chromium, from the cache.
+- `colab`: runs the exported notebooks as on Colab, in a clean environment with only the wheel.
+- `loopback`: a folder served on 127.0.0.1 (data for the Colab run, the page the PDF is printed from).
 """

@@ -25,9 +25,7 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
-import functools
 import hashlib
-import http.server
 import json
 import os
 import re
@@ -35,13 +33,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
+from . import loopback
 from .paths import BUILD, HTML, ROOT
 
 VENVS = BUILD / "colab-venv"
@@ -157,23 +155,6 @@ def fake_colab(base: Path) -> Path:
     return base / "ipython"
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@contextlib.contextmanager
-def serve_data(directory: Path = ROOT / "data"):
-    """A folder (`data/` unless told) over HTTP on 127.0.0.1 (an ephemeral port), in a thread; yields the base URL."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(directory)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 # -- what runs -----------------------------------------------------------------------------------------------
 def _python(source: str) -> ast.Module | None:
     from .hiddencells import python_source
@@ -247,7 +228,7 @@ class ColabLike:
         self.wheel = build_wheel(self.base / "wheel")
         self.venv = clean_env(self.wheel)
         self.ipython = fake_colab(self.base)
-        self.data_url = self._stack.enter_context(serve_data())
+        self.data_url = self._stack.enter_context(loopback.serve(ROOT / "data"))  # the notebooks' MLBOOK_DATA_URL
         return self
 
     def __exit__(self, *exc) -> None:

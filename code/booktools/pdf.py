@@ -29,20 +29,18 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
-import functools
 import html
-import http.server
 import io
 import json
 import os
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from . import loopback
 from .paths import BUILD, CACHE, HTML, ROOT, chapter_files, toc_files
 from .sphinxext import PDF_NAME  # where every page of the site links to: the site's root
 
@@ -133,23 +131,6 @@ def print_copy(page: Path) -> Path:
 
 
 # -- 4. the browser -------------------------------------------------------------------------------------------
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@contextlib.contextmanager
-def serving(folder: Path):
-    """`folder` over HTTP on 127.0.0.1 (an ephemeral port), in a thread; yields the base URL."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @contextlib.contextmanager
 def chromium():
     """Headless Debian chromium through chromedriver, as in tests/site/test_browser.py, offline."""
@@ -380,8 +361,8 @@ def book_parts() -> list[tuple[str, list[str]]]:
 def print_book(page: Path, out: Path) -> dict:
     """Print the prepared page twice (the second time with page numbers in the contents); write `out`."""
     meta = book_meta()
-    with serving(SINGLE) as url, chromium() as web:
-        web.get(f"{url}/{page.name}")
+    with loopback.serve(SINGLE) as url, chromium() as web:
+        web.get(f"{url}{page.name}")
         ready = web.execute_async_script(READY)
         if "error" in ready:
             raise PdfError(ready["error"])
